@@ -1,0 +1,5 @@
+"""compliance: check syndicated reprints against the publisher's licence rules."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

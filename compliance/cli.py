@@ -1,0 +1,170 @@
+"""The ``compliance`` command line.
+
+Exit codes (a contract scripts rely on): 0 every page passes; 1 at least one page violates its
+licence; 2 usage, rule or manifest error (nothing was checked); 3 no violation, but at least one
+page could not be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ComplianceError, ManifestError, RuleError, UsageError
+from .model import PageResult, Target
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .formatters import FORMATTERS
+
+    parser = _Parser(prog="compliance", description="Check syndicated reprints against the "
+                                                    "publisher's licence rules.")
+    parser.add_argument("--version", action="version", version=f"compliance {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser("check", help="check pages (files, file:// URLs or stdin)",
+                           description="Check reprints against their partner's licence rules.")
+    check.add_argument("targets", nargs="*", metavar="TARGET",
+                       help="a local path, file:// URL, http(s) URL, or - for standard input")
+    check.add_argument("--manifest", type=Path, help="CSV or JSON Lines manifest of reprints")
+    check.add_argument("--partner", help="partner id for TARGETs given on the command line")
+    check.add_argument("--original-url", help="URL of the original article")
+    check.add_argument("--photo-credit", action="append", default=[], metavar="TEXT",
+                       help="a credit the original's photos carry (repeatable)")
+    check.add_argument("--title", help="title of the original article, for {title}")
+    check.add_argument("--author", help="author of the original article, for {author}")
+    check.add_argument("--rules", type=Path, default=Path("rules"),
+                       help="rules folder (default: ./rules)")
+    check.add_argument("--format", choices=sorted(FORMATTERS), default="text",
+                       help="output format (default: text)")
+
+    rules = sub.add_parser("rules", help="work with licence rule files")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    validate = rules_sub.add_parser("validate", help="validate rule files and report every "
+                                                     "problem as file:line $.path: message")
+    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                          help="rule files or folders (default: the rules folder)")
+    validate.add_argument("--rules", type=Path, default=Path("rules"),
+                          help="rules folder used to resolve 'extends' (default: ./rules)")
+    explain = rules_sub.add_parser("explain", help="read a partner's rules back in plain English")
+    explain.add_argument("partner")
+    explain.add_argument("--rules", type=Path, default=Path("rules"))
+    return parser
+
+
+def _targets(args: argparse.Namespace, partners: Sequence[str]) -> list[Target]:
+    from .manifest import check_location, read_manifest
+
+    if args.manifest and args.targets:
+        raise UsageError("give either --manifest or TARGETs, not both")
+    if args.manifest:
+        manifest = read_manifest(args.manifest, partners)
+        for warning in manifest.warnings:
+            print(f"compliance: warning: {warning}", file=sys.stderr)
+        return manifest.targets
+    if not args.targets:
+        raise UsageError("nothing to check: give TARGETs (paths, URLs or -) or --manifest FILE")
+    if not args.partner:
+        raise UsageError("--partner ID is required with TARGETs given on the command line "
+                         f"(known: {', '.join(sorted(partners))})")
+    if args.partner not in partners:
+        raise UsageError(f"--partner {args.partner!r}: unknown partner; known: "
+                         f"{', '.join(sorted(partners)) or 'none'}")
+    if args.targets.count("-") > 1:
+        raise UsageError("standard input (-) can be read only once")
+    problems = [f"{t}: {why}" for t in args.targets if t != "-" and (why := check_location(t))]
+    if problems:
+        raise ManifestError(problems)
+    return [Target(partner=args.partner, location=t, original_url=args.original_url,
+                   photo_credits=tuple(args.photo_credit), title=args.title, author=args.author,
+                   origin="command line") for t in args.targets]
+
+
+def _tallied(results: Iterable[PageResult], seen: dict[str, int]) -> Iterator[PageResult]:
+    for result in results:
+        seen[result.status] = seen.get(result.status, 0) + 1
+        yield result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .engine import run
+    from .formatters import FORMATTERS
+    from .rules import load_rulebook
+    from .sources import is_remote, read_local
+
+    rulebook = load_rulebook(args.rules)
+    targets = _targets(args, sorted(rulebook.partners))
+    remote = [t for t in targets if is_remote(t.location)]
+    if remote:
+        raise UsageError(f"{remote[0].origin}: {remote[0].location}: http(s) targets are not "
+                         "supported yet; save the page and check the file, or use a file:// URL")
+    seen: dict[str, int] = {}
+    FORMATTERS[args.format].render(_tallied(run(targets, rulebook, read_local), seen),
+                                   sys.stdout)
+    if seen.get("fail"):
+        return EXIT_VIOLATION
+    if seen.get("error"):
+        return EXIT_UNCHECKED
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from .explain import explain_partner
+    from .rules import load_rulebook
+
+    if args.rules_command == "validate":
+        book = load_rulebook(args.rules, args.paths or None)
+        print(f"{len(book.files)} rule file{'s' if len(book.files) != 1 else ''} valid "
+              f"({len(book.partners)} partner{'s' if len(book.partners) != 1 else ''}, "
+              f"{len(book.publishers)} publisher{'s' if len(book.publishers) != 1 else ''})")
+        return EXIT_OK
+    book = load_rulebook(args.rules)
+    if args.partner not in book.partners:
+        raise UsageError(f"unknown partner {args.partner!r}; known: "
+                         f"{', '.join(sorted(book.partners)) or 'none'}")
+    sys.stdout.write(explain_partner(book.partners[args.partner]))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        return cmd_rules(args)
+    except (RuleError, ManifestError) as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"compliance: error: {exc}; nothing was checked", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_USAGE
+    except ComplianceError as exc:
+        print(f"compliance: error: {exc}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("compliance: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""JSON: one document, ``{"tool", "generated_at", "pages": [...], "summary": {...}}``.
+
+It follows ``compliance/schemas/report.schema.json``. Pages are written as they are judged, so
+memory does not grow with the number of pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TextIO
+
+from .. import __version__
+from ..model import PageResult
+from .summary import Tally
+
+
+def render(results: Iterable[PageResult], out: TextIO) -> None:
+    tally = Tally()
+    head = {"tool": {"name": "compliance", "version": __version__},
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": [')
+    for index, result in enumerate(results):
+        tally.add(result)
+        out.write(",\n  " if index else "\n  ")
+        out.write(json.dumps(result.to_dict(), ensure_ascii=False))
+        out.flush()
+    out.write('\n], "summary": ' + json.dumps(tally.to_dict()) + "}\n")

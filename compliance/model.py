@@ -1,0 +1,125 @@
+"""The records that flow through the pipeline: targets in, findings and page results out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any, Literal
+
+Status = Literal["pass", "fail", "error", "skip", "needs-review"]
+Severity = Literal["error", "warning"]
+PageStatus = Literal["pass", "fail", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one rule concluded about one page (or one element of it, such as a photo).
+
+    Checks fill in the verdict and the evidence; the engine stamps ``rule_id``, ``type`` and
+    ``severity`` from the rule file so that no check can decide how much its own verdict matters.
+    """
+
+    status: Status
+    message: str
+    expected: str | None = None
+    found: str | None = None
+    where: str | None = None
+    line: int | None = None
+    fix: str | None = None
+    rule_id: str = ""
+    type: str = ""
+    severity: Severity = "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "check": self.rule_id,
+            "type": self.type,
+            "status": self.status,
+            "severity": self.severity,
+            "message": self.message,
+        }
+        for key in ("expected", "found", "where", "line", "fix"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One page to judge, with what the manifest or command line knows about its original."""
+
+    partner: str
+    location: str
+    """An http(s) URL, a file:// URL, a local path, or ``-`` for standard input."""
+    original_url: str | None = None
+    photo_credits: tuple[str, ...] = ()
+    title: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    expires_at: str | None = None
+    origin: str | None = None
+    """Where the target was declared (``manifest.csv:4``), for error messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """Everything the reporters need to know about one judged page."""
+
+    target: Target
+    status: PageStatus
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    url: str | None = None
+    encoding: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "target": self.target.location,
+            "partner": self.target.partner,
+            "status": self.status,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.url is not None:
+            data["url"] = self.url
+        if self.target.original_url:
+            data["original_url"] = self.target.original_url
+        if self.encoding is not None:
+            data["encoding"] = self.encoding
+        if self.error is not None:
+            data["error"] = self.error
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+
+def page_status(findings: tuple[Finding, ...]) -> PageStatus:
+    """A page fails on any error-severity failure; it is in error if a rule could not decide."""
+    if any(f.status == "fail" and f.severity == "error" for f in findings):
+        return "fail"
+    if any(f.status == "error" for f in findings):
+        return "error"
+    return "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    home: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One obligation of a partner's licence, fully resolved (extends and overrides applied)."""
+
+    id: str
+    type: str
+    params: Mapping[str, Any]
+    publisher: Publisher
+    severity: Severity = "error"
+    description: str | None = None
+    source: str | None = None
+    """``file:line`` where the rule (or its last override) is written."""

@@ -1,0 +1,402 @@
+"""Decode and parse a page once, and derive the views every check shares.
+
+A :class:`Page` is built once per target. The derived views (what a reader can see, where the
+article is, the page's links) are computed on first use and memoised, so a rule set of ten rules
+walks the tree once, not ten times. Checks read these views; they never change them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urljoin
+
+from lxml import etree, html
+
+from .errors import PageError
+from .model import Target
+from .text import canon
+
+Element = html.HtmlElement
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE
+)
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        found = codecs.lookup(name.strip().strip("\"'").lower()).name
+    except LookupError:
+        return None
+    # Browsers read these labels as their supersets (WHATWG Encoding Standard).
+    return {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030",
+            "gbk": "gb18030"}.get(found, found)
+
+
+def sniff_meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, list[str]]:
+    """Bytes to text: BOM, then the transport's charset, then ``<meta charset>``, then detection.
+
+    Returns the text, the encoding used and notes on anything odd (a wrong declaration, an
+    undecodable byte). A declaration that does not fit the bytes never raises.
+    """
+    notes: list[str] = []
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(name, errors="replace"), name, notes
+    labels = [("HTTP header", declared), ("<meta charset>", sniff_meta_charset(data))]
+    for source, label in labels:
+        if not label:
+            continue
+        name = _codec(label)
+        if name is None:
+            notes.append(f"unknown charset {label!r} in {source}; ignored")
+            continue
+        try:
+            return data.decode(name), name, notes
+        except UnicodeDecodeError:
+            notes.append(f"bytes are not valid {label} as declared in {source}")
+            break
+    try:
+        return data.decode("utf-8"), "utf-8", notes
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # only pages without a usable declaration pay
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        notes.append(f"encoding detected as {best.encoding}")
+        return data.decode(best.encoding, errors="replace"), best.encoding, notes
+    notes.append("encoding unknown; undecodable bytes replaced")
+    return data.decode("cp1252", errors="replace"), "cp1252", notes
+
+
+def parse_html(text: str) -> Element:
+    # Re-encode to UTF-8 bytes: lxml refuses str input that carries an XML encoding declaration.
+    parser = html.HTMLParser(encoding="utf-8", huge_tree=False)
+    try:
+        root = html.document_fromstring(text.encode("utf-8", errors="replace"), parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise PageError(f"cannot parse HTML: {exc}") from exc
+    return root
+
+
+# ---------------------------------------------------------------------------------------------
+# Visibility
+
+_NEVER_SHOWN = {"script", "style", "template", "noscript", "head", "title", "meta", "link",
+                "iframe", "object", "embed", "svg", "math", "select", "option", "textarea",
+                "datalist", "dialog"}
+_HIDING_STYLE = re.compile(
+    r"""display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?<![-\w])opacity\s*:\s*0*(?:\.0*)?\s*(?:;|$|!)
+    |font-size\s*:\s*0+(?:px|em|rem|pt|%)?\s*(?:;|$|!)
+    |(?:text-indent|left|top|margin-left)\s*:\s*-\s*\d{4,}(?:\.\d+)?(?:px|em|rem)
+    |clip\s*:\s*rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Utility classes that every major CSS framework and the WordPress core define as invisible.
+_HIDING_CLASSES = {"sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text",
+                   "element-invisible", "hidden", "d-none", "invisible", "hide", "is-hidden",
+                   "u-hidden", "hidden-xs-up", "offscreen", "sr-only-focusable"}
+_CLASS_PREFILTER = (
+    "//*[@class][contains(@class,'hid') or contains(@class,'sr-only') or contains(@class,'none')"
+    " or contains(@class,'invisible') or contains(@class,'screen-reader') or contains(@class,"
+    "'offscreen') or contains(@class,'visually')]"
+)
+_STYLE_PREFILTER = (
+    "//*[@style][contains(@style,'none') or contains(@style,'hidden') or contains(@style,"
+    "'collapse') or contains(@style,'opacity') or contains(@style,'font-size') or contains("
+    "@style,'-') or contains(@style,'rect')]"
+)
+
+
+def _class_hides(value: str) -> bool:
+    tokens = value.split()
+    if not _HIDING_CLASSES.intersection(tokens):
+        return False
+    # "hidden md:block" (Tailwind) or "d-none d-md-block" (Bootstrap) show on larger screens.
+    return not any(":" in t or (t.startswith("d-") and t.count("-") >= 2) for t in tokens)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text views
+
+_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
+           "h6", "td", "th", "tr", "table", "thead", "tbody", "tfoot", "caption", "section",
+           "article", "header", "footer", "aside", "nav", "main", "blockquote", "figure",
+           "figcaption", "pre", "hr", "address", "form", "fieldset", "legend", "details",
+           "summary", "body", "html", "img", "picture", "video", "audio", "center", "label"}
+
+
+@dataclass(frozen=True)
+class TextView:
+    """The text of a scope as one normalised string, with a map back to source elements."""
+
+    text: str
+    starts: tuple[int, ...]
+    owners: tuple[Element, ...]
+
+    def element_at(self, offset: int) -> Element | None:
+        index = bisect_right(self.starts, offset) - 1
+        return self.owners[index] if index >= 0 and self.owners else None
+
+    @classmethod
+    def build(cls, chunks: Iterable[tuple[Element, str]],
+              normalise: Callable[[str], str]) -> TextView:
+        parts: list[str] = []
+        starts: list[int] = []
+        owners: list[Element] = []
+        length = 0
+        ends_in_space = True
+        for owner, raw in chunks:
+            piece = normalise(raw)
+            if ends_in_space and piece.startswith(" "):
+                piece = piece[1:]
+            if not piece:
+                continue
+            starts.append(length)
+            owners.append(owner)
+            parts.append(piece)
+            length += len(piece)
+            ends_in_space = piece.endswith(" ")
+        text = "".join(parts)
+        return cls(text.rstrip(" "), tuple(starts), tuple(owners))
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+@dataclass
+class Page:
+    """One parsed document and what is known about it. Treat as read-only."""
+
+    root: Element
+    target: Target
+    url: str | None = None
+    encoding: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, target: Target, url: str | None = None,
+                   headers: Mapping[str, str] | None = None,
+                   declared_charset: str | None = None) -> Page:
+        text, encoding, notes = decode_html(data, declared_charset)
+        return cls(parse_html(text), target, url, encoding, dict(headers or {}), tuple(notes))
+
+    # -- structure -----------------------------------------------------------------------------
+
+    @cached_property
+    def tree(self) -> etree._ElementTree:
+        return self.root.getroottree()
+
+    @cached_property
+    def body(self) -> Element:
+        found = self.root.find("body")
+        return found if found is not None else self.root
+
+    @cached_property
+    def base_url(self) -> str | None:
+        for base in self.root.iterfind(".//base[@href]"):
+            href = (base.get("href") or "").strip()
+            if href:
+                return urljoin(self.url or "", href)
+        return self.url
+
+    def resolve(self, href: str) -> str:
+        return urljoin(self.base_url or "", href.strip())
+
+    @cached_property
+    def robots(self) -> frozenset[str]:
+        """Robots directives from ``<meta name=robots>`` and the X-Robots-Tag header."""
+        values: list[str] = []
+        for meta in self.root.iterfind(".//meta[@name]"):
+            if (meta.get("name") or "").strip().lower() in {"robots", "googlebot"}:
+                values.append(meta.get("content") or "")
+        for key, value in self.headers.items():
+            if key.lower() == "x-robots-tag":
+                values.append(value)
+        return frozenset(
+            part.strip().lower() for value in values for part in value.split(",") if part.strip()
+        )
+
+    # -- visibility ----------------------------------------------------------------------------
+
+    @cached_property
+    def hidden(self) -> frozenset[Element]:
+        """Elements whose whole subtree a reader cannot see."""
+        found: set[Element] = set()
+        for el in self.root.iter(*_NEVER_SHOWN):
+            found.add(el)
+        found.update(self.root.xpath("//*[@hidden] | //input[@type='hidden']"))
+        for el in self.root.xpath(_STYLE_PREFILTER):
+            if _HIDING_STYLE.search(el.get("style") or ""):
+                found.add(el)
+        for el in self.root.xpath(_CLASS_PREFILTER):
+            if _class_hides(el.get("class") or ""):
+                found.add(el)
+        return frozenset(found)
+
+    def is_visible(self, el: Element) -> bool:
+        hidden = self.hidden
+        if el in hidden:
+            return False
+        return not any(a in hidden for a in el.iterancestors())
+
+    def hidden_reason(self, el: Element) -> str | None:
+        """Why ``el`` is invisible, in words, or None if it is visible."""
+        for node in (el, *el.iterancestors()):
+            if node in self.hidden:
+                tag = node.tag if isinstance(node.tag, str) else "comment"
+                if tag in _NEVER_SHOWN:
+                    return f"inside <{tag}>"
+                if node.get("hidden") is not None:
+                    return f"inside <{tag}> with the hidden attribute"
+                style = node.get("style") or ""
+                match = _HIDING_STYLE.search(style)
+                if match:
+                    return f"inside <{tag}> styled {match.group(0).strip()!r}"
+                return f"inside <{tag} class={node.get('class')!r}> (a hiding class)"
+        return None
+
+    def chunks(self, scope: Element, visible_only: bool = True) -> list[tuple[Element, str]]:
+        """Text pieces of ``scope`` in reading order, each with the element that holds it."""
+        out: list[tuple[Element, str]] = []
+        hidden = self.hidden if visible_only else frozenset()
+        walker = etree.iterwalk(scope, events=("start", "end", "comment", "pi"))
+        for event, el in walker:
+            if event == "start":
+                tag = el.tag
+                if el in hidden:
+                    walker.skip_subtree()
+                    continue
+                if tag in _BLOCKS:
+                    out.append((el, " "))
+                if not visible_only:
+                    for attr in ("alt", "title", "content", "aria-label"):
+                        value = el.get(attr)
+                        if value:
+                            out.append((el, f" {value} "))
+                if el.text:
+                    out.append((el, el.text))
+            elif event == "end":
+                if el.tag in _BLOCKS:
+                    out.append((el, " "))
+                if el.tail and el is not scope:
+                    parent = el.getparent()
+                    out.append((parent if parent is not None else el, el.tail))
+            else:  # comments and processing instructions
+                parent = el.getparent()
+                owner = parent if parent is not None else scope
+                if not visible_only and el.text:
+                    out.append((owner, " " + el.text + " "))
+                if el.tail:
+                    out.append((owner, el.tail))
+        return out
+
+    def view(self, scope: Element) -> TextView:
+        """The visible text of ``scope`` in :func:`canon` form; memoised per scope element."""
+        found = self._views.get(scope)
+        if found is None:
+            found = self._views[scope] = TextView.build(self.chunks(scope), canon)
+        return found
+
+    def all_text_view(self, scope: Element) -> TextView:
+        """All text including hidden parts, comments and alt text: only for explaining failures."""
+        return TextView.build(self.chunks(scope, visible_only=False), canon)
+
+    @cached_property
+    def _views(self) -> dict[Element, TextView]:
+        return {}
+
+    # -- the article ---------------------------------------------------------------------------
+
+    @cached_property
+    def body_content(self) -> Element:
+        """The element that holds the article's paragraphs (densest visible ``<p>`` text)."""
+        explicit = self.root.xpath(
+            "//*[@itemprop='articleBody'] | //*[contains(concat(' ', normalize-space(@class), ' '),"
+            " ' entry-content ')]"
+        )
+        explicit = [el for el in explicit if self.is_visible(el)]
+        scores: dict[Element, int] = {}
+        for p in self.body.iter("p"):
+            parent = p.getparent()
+            if parent is None:
+                continue
+            length = len(p.text_content().strip())
+            if length >= 25:
+                scores[parent] = scores.get(parent, 0) + length
+        visible = [(score, el) for el, score in scores.items() if self.is_visible(el)]
+        best = max(visible, key=lambda pair: pair[0])[1] if visible else None
+        if explicit:
+            if best is None:
+                return explicit[0]
+            for el in explicit:
+                if el is best or best in set(el.iterdescendants()):
+                    return el
+        if best is not None:
+            return best
+        for xpath in (".//article", ".//main", ".//*[@role='main']"):
+            matches = self.body.xpath(xpath)
+            if matches:
+                return matches[0]
+        return self.body
+
+    @cached_property
+    def article(self) -> Element:
+        """The article as a whole: headline, photos, body and credits, without the site around it."""
+        content = self.body_content
+        for node in (content, *content.iterancestors()):
+            if node.tag == "article":
+                return node
+            itemtype = node.get("itemtype") or ""
+            if itemtype.endswith(("Article", "BlogPosting", "Report")):
+                return node
+            if node.tag in {"main", "body"}:
+                return node
+        return content
+
+    def scope_element(self, scope: str) -> list[Element]:
+        """Elements named by a rule's ``scope``: ``article``, ``body``, ``page`` or a CSS selector."""
+        if scope == "article":
+            return [self.article]
+        if scope == "body":
+            return [self.body_content]
+        if scope == "page":
+            return [self.body]
+        return list(self.root.cssselect(scope))
+
+    # -- reporting helpers ---------------------------------------------------------------------
+
+    def where(self, el: Element) -> str:
+        """A short XPath for ``el``, anchored at its nearest ancestor with an id."""
+        path = self.tree.getpath(el)
+        for node in (el, *el.iterancestors()):
+            ident = node.get("id")
+            if ident and '"' not in ident and node.tag != "html":
+                base = self.tree.getpath(node)
+                return f'//*[@id="{ident}"]{path[len(base):]}'
+        return path

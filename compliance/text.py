@@ -1,0 +1,61 @@
+"""Text normalisation shared by every check: what "the same wording" means.
+
+Two layers: :func:`canon` makes typographic variants equal (Unicode NFKC, curly and straight
+quotes, dashes, no-break and zero-width spaces, runs of white space); :func:`fold` adds case
+folding. Both work chunk by chunk so that offsets into the joined text can be mapped back to the
+element a chunk came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u2039\u203a"
+_DQUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u301d\u301e"
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2e3a\u2e3b"
+# Zero-width characters and the soft hyphen vanish; they are invisible on screen.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+
+_TABLE: dict[int, str | None] = {}
+_TABLE.update({ord(c): "'" for c in _QUOTES})
+_TABLE.update({ord(c): '"' for c in _DQUOTES})
+_TABLE.update({ord(c): "-" for c in _DASHES})
+_TABLE.update({ord(c): None for c in _INVISIBLE})
+
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def canon(text: str) -> str:
+    """Typographic normalisation, case kept; runs of white space become one space."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    return _SPACE_RUN.sub(" ", text)
+
+
+def fold(text: str) -> str:
+    """:func:`canon` plus case folding: the comparison form for "normalized" matching."""
+    return canon(text).casefold()
+
+
+def squash(text: str) -> str:
+    """Comparison form that also ignores spacing around slashes and outer brackets.
+
+    Photo credits are written "(Kremlin/Released)", "Kremlin / Released" or "Photo: Kremlin/Released";
+    all of them name the same source.
+    """
+    folded = fold(text).strip()
+    folded = re.sub(r"\s*/\s*", "/", folded)
+    return folded.strip("()[]{} .,;:")
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """A one-line snippet for reports."""
+    text = canon(text).strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
