@@ -12,16 +12,17 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin
 
-from lxml import etree, html
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from .errors import PageError
 from .model import Target
 from .text import canon
 
-Element = html.HtmlElement
+Element = etree._Element
 
 # ---------------------------------------------------------------------------------------------
 # Decoding
@@ -92,22 +93,25 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, lis
     return data.decode("cp1252", errors="replace"), "cp1252", notes
 
 
-def parse_html(text: str) -> Element:
-    # Re-encode to UTF-8 bytes: lxml refuses str input that carries an XML encoding declaration.
-    parser = html.HTMLParser(encoding="utf-8", huge_tree=False)
+def parse_html(data: bytes) -> Element:
+    """Parse UTF-8 bytes. A plain etree parser: no per-element class lookup on the hot path."""
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=False, default_doctype=False)
     try:
-        root = html.document_fromstring(text.encode("utf-8", errors="replace"), parser=parser)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise PageError(f"cannot parse HTML: {exc}") from exc
+    if root is None:
+        raise PageError("no HTML content to parse")
     return root
 
 
 # ---------------------------------------------------------------------------------------------
 # Visibility
 
-_NEVER_SHOWN = {"script", "style", "template", "noscript", "head", "title", "meta", "link",
-                "iframe", "object", "embed", "svg", "math", "select", "option", "textarea",
-                "datalist", "dialog"}
+# Subtrees a reader never sees as page text. Their descendants (title and meta in head,
+# option in select) need no entry of their own: visibility looks at ancestors.
+_NEVER_SHOWN = ("script", "style", "template", "noscript", "head", "iframe", "object", "embed",
+                "svg", "math", "select", "textarea", "datalist")
 _HIDING_STYLE = re.compile(
     r"""display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?<![-\w])opacity\s*:\s*0*(?:\.0*)?\s*(?:;|$|!)
     |font-size\s*:\s*0+(?:px|em|rem|pt|%)?\s*(?:;|$|!)
@@ -119,19 +123,17 @@ _HIDING_STYLE = re.compile(
 _HIDING_CLASSES = {"sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text",
                    "element-invisible", "hidden", "d-none", "invisible", "hide", "is-hidden",
                    "u-hidden", "hidden-xs-up", "offscreen", "sr-only-focusable"}
-_CLASS_PREFILTER = (
-    "//*[@class][contains(@class,'hid') or contains(@class,'sr-only') or contains(@class,'none')"
-    " or contains(@class,'invisible') or contains(@class,'screen-reader') or contains(@class,"
-    "'offscreen') or contains(@class,'visually')]"
-)
-_STYLE_PREFILTER = (
-    "//*[@style][contains(@style,'none') or contains(@style,'hidden') or contains(@style,"
-    "'collapse') or contains(@style,'opacity') or contains(@style,'font-size') or contains("
-    "@style,'-') or contains(@style,'rect')]"
+_NEVER_SHOWN_SET = frozenset(_NEVER_SHOWN)
+
+
+_HIDING_CLASS_HINT = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(_HIDING_CLASSES)) + r")(?![\w-])"
 )
 
 
 def _class_hides(value: str) -> bool:
+    if not _HIDING_CLASS_HINT.search(value):
+        return False
     tokens = value.split()
     if not _HIDING_CLASSES.intersection(tokens):
         return False
@@ -169,8 +171,11 @@ class TextView:
         owners: list[Element] = []
         length = 0
         ends_in_space = True
-        for owner, raw in chunks:
-            piece = normalise(raw)
+        chunks = list(chunks)
+        # One normalise call for the whole scope: NUL never occurs in parsed text, so it can
+        # mark the chunk boundaries through NFKC and the white-space collapse.
+        pieces = normalise("\x00".join(raw for _, raw in chunks)).split("\x00")
+        for (owner, _), piece in zip(chunks, pieces, strict=True):
             if ends_in_space and piece.startswith(" "):
                 piece = piece[1:]
             if not piece:
@@ -187,6 +192,15 @@ class TextView:
 # ---------------------------------------------------------------------------------------------
 # The page
 
+_string_value = etree.XPath("string()")
+_EXPLICIT_BODY = etree.XPath("//*[@itemprop='articleBody'] | //*[contains(@class,'entry-content')]")
+
+
+@lru_cache(maxsize=256)
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css, translator="html")
+
+
 
 @dataclass
 class Page:
@@ -198,13 +212,26 @@ class Page:
     encoding: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    raw: bytes = b""
+    """The bytes as received, for explaining failures (never for judging)."""
 
     @classmethod
     def from_bytes(cls, data: bytes, target: Target, url: str | None = None,
                    headers: Mapping[str, str] | None = None,
                    declared_charset: str | None = None) -> Page:
         text, encoding, notes = decode_html(data, declared_charset)
-        return cls(parse_html(text), target, url, encoding, dict(headers or {}), tuple(notes))
+        if encoding == "utf-8" and not notes:
+            utf8 = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+        else:
+            utf8 = text.encode("utf-8", errors="replace")
+        page = cls(parse_html(utf8), target, url, encoding, dict(headers or {}), tuple(notes))
+        page.raw = data
+        return page
+
+    @cached_property
+    def source_lower(self) -> bytes:
+        """The page's bytes in ASCII lower case: a cheap "is this word anywhere?" test."""
+        return self.raw.lower()
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -248,14 +275,21 @@ class Page:
     def hidden(self) -> frozenset[Element]:
         """Elements whose whole subtree a reader cannot see."""
         found: set[Element] = set()
-        for el in self.root.iter(*_NEVER_SHOWN):
-            found.add(el)
-        found.update(self.root.xpath("//*[@hidden] | //input[@type='hidden']"))
-        for el in self.root.xpath(_STYLE_PREFILTER):
-            if _HIDING_STYLE.search(el.get("style") or ""):
+        # One pass in Python beats XPath here: a many-branch XPath predicate costs more per
+        # element than three attribute reads.
+        for el in self.root.iter(etree.Element):
+            tag = el.tag
+            get = el.get
+            if tag in _NEVER_SHOWN_SET or get("hidden") is not None:
                 found.add(el)
-        for el in self.root.xpath(_CLASS_PREFILTER):
-            if _class_hides(el.get("class") or ""):
+                continue
+            style = get("style")
+            if style and _HIDING_STYLE.search(style):
+                found.add(el)
+                continue
+            klass = get("class")
+            if (klass and _class_hides(klass)) or (tag == "dialog" and get("open") is None) \
+                    or (tag == "input" and get("type") == "hidden"):
                 found.add(el)
         return frozenset(found)
 
@@ -270,7 +304,7 @@ class Page:
         for node in (el, *el.iterancestors()):
             if node in self.hidden:
                 tag = node.tag if isinstance(node.tag, str) else "comment"
-                if tag in _NEVER_SHOWN:
+                if tag in _NEVER_SHOWN or tag == "dialog":
                     return f"inside <{tag}>"
                 if node.get("hidden") is not None:
                     return f"inside <{tag}> with the hidden attribute"
@@ -336,27 +370,25 @@ class Page:
     @cached_property
     def body_content(self) -> Element:
         """The element that holds the article's paragraphs (densest visible ``<p>`` text)."""
-        explicit = self.root.xpath(
-            "//*[@itemprop='articleBody'] | //*[contains(concat(' ', normalize-space(@class), ' '),"
-            " ' entry-content ')]"
-        )
-        explicit = [el for el in explicit if self.is_visible(el)]
         scores: dict[Element, int] = {}
         for p in self.body.iter("p"):
             parent = p.getparent()
             if parent is None:
                 continue
-            length = len(p.text_content().strip())
+            length = len(_string_value(p).strip())
             if length >= 25:
                 scores[parent] = scores.get(parent, 0) + length
-        visible = [(score, el) for el, score in scores.items() if self.is_visible(el)]
-        best = max(visible, key=lambda pair: pair[0])[1] if visible else None
-        if explicit:
-            if best is None:
-                return explicit[0]
-            for el in explicit:
-                if el is best or best in set(el.iterdescendants()):
-                    return el
+        # Visibility is costly to establish, so test candidates from the best score down.
+        best = next((el for el, _ in sorted(scores.items(), key=lambda item: -item[1])
+                     if self.is_visible(el)), None)
+        for el in _EXPLICIT_BODY(self.root):
+            if el.get("itemprop") != "articleBody" and \
+                    "entry-content" not in (el.get("class") or "").split():
+                continue
+            contains_best = best is None or el is best or any(
+                a is el for a in best.iterancestors())
+            if contains_best and self.is_visible(el):
+                return el
         if best is not None:
             return best
         for xpath in (".//article", ".//main", ".//*[@role='main']"):
@@ -387,7 +419,7 @@ class Page:
             return [self.body_content]
         if scope == "page":
             return [self.body]
-        return list(self.root.cssselect(scope))
+        return list(_selector(scope)(self.root))
 
     # -- reporting helpers ---------------------------------------------------------------------
 

@@ -22,10 +22,11 @@ _UNRESERVED_SAFE = "/:@!$&'()*+,;=-._~%"
 
 def _host(host: str, amp: bool) -> str:
     host = host.lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
     prefixes = ("www.", "amp.", "m.") if amp else ("www.",)
     for prefix in prefixes:
         if host.startswith(prefix) and host.count(".") >= 2:
@@ -69,5 +70,17 @@ def normalize_url(url: str, *, amp: bool = True) -> str:
     return f"{scheme}://{host}{port_part}{path}{query_part}"
 
 
+_HOST = re.compile(r"\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//(?:[^/?#\s@]*@)?(\[[^\]]*\]|[^/?#\s:]+)")
+
+
+def host_key(url: str, default: str = "") -> str:
+    """The site part of ``url`` as compared by :func:`normalize_url`; ``default`` for a
+    relative URL (pass the page's own host key)."""
+    match = _HOST.match(url)
+    if match is None:
+        return default
+    return _host(match.group(1), True)
+
+
 def same_site(url: str, other: str) -> bool:
-    return _host(urlsplit(url).hostname or "", True) == _host(urlsplit(other).hostname or "", True)
+    return host_key(url) == host_key(other)

@@ -35,6 +35,7 @@ Failing example (the wording is there, but only in a comment and in an ``alt`` a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -43,7 +44,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ..model import Finding, Rule
 from ..page import Page, TextView
-from ..text import canon, shorten, word_count
+from ..text import canon, fold, shorten, word_count
 from .common import REGEX_TIMEOUT, expand, missing_context
 
 PARAMS: dict[str, Any] = {
@@ -161,9 +162,21 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                         expected=expected)]
 
 
+@lru_cache(maxsize=512)
+def _words(reading: str) -> tuple[bytes, ...]:
+    return tuple(w.encode() for w in regex.findall(r"[a-z0-9]{4,}", fold(reading)))
+
+
 def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params: Any,
                      expected: str, fix: str) -> Finding:
     """Why the wording is missing: hidden, outside the scope, or what the closest text is."""
+    # Building views of the whole page is costly; skip it when the page source does not even
+    # contain the wording's words (the usual case for a page that simply lacks the credit).
+    mentioned = params.get("match") == "regex" or any(
+        all(word in page.source_lower for word in _words(reading)) for reading in readings
+    )
+    if not mentioned:
+        return _closest(page, scopes, readings, expected, fix)
     if params.get("scope", "article") != "page":
         view = page.view(page.body)
         outside = _search(view, readings, params)

@@ -38,7 +38,7 @@ import regex
 from ..model import Finding, Rule
 from ..page import Element, Page
 from ..text import canon, shorten
-from ..urls import normalize_url, same_site
+from ..urls import host_key, normalize_url
 from .common import REGEX_TIMEOUT, expand, missing_context
 
 PARAMS: dict[str, Any] = {
@@ -93,11 +93,14 @@ def check(page: Page, rule: Rule) -> list[Finding]:
         fix = fix[:-1] + f', with the link text "{anchor_readings[0]}".'
     want_key = normalize_url(want) if want else None
 
+    want_host = host_key(want) if want else None
+    page_host = host_key(page.base_url or "")
+
     def matches(url: str) -> bool:
         if target == "pattern":
             return regex.search(str(pattern), url, timeout=REGEX_TIMEOUT) is not None
         if target == "publisher_site":
-            return same_site(url, str(want))
+            return host_key(url) == want_host
         return normalize_url(url) == want_key
 
     page_nofollow = bool({"nofollow", "none"} & page.robots)
@@ -109,9 +112,11 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                 href = link.get("href")
                 if not href or href.strip().lower().startswith(("javascript:", "mailto:", "#")):
                     continue
+                if want_host is not None and host_key(href, page_host) != want_host:
+                    continue  # the common case: a link to some other site, decided cheaply
                 url = page.resolve(href)
                 if not matches(url):
-                    if want and same_site(url, want):
+                    if want_host is not None:
                         home = rule.publisher.home and normalize_url(url) == normalize_url(
                             rule.publisher.home)
                         why = ("links to the publisher's home page, not the original article"

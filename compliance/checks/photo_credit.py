@@ -56,12 +56,14 @@ PARAMS: dict[str, Any] = {
 }
 
 DEFAULT_PATTERN = (
-    r"(?i)(?:\b(?:photo(?:graph)?s?|image|picture|credit|courtesy|source|foto|bild|quelle|"
-    r"crédit|cr[eé]dito|imagen|фото|источник|写真|图片来源|图|사진)\b\s*(?:by|:|/|\||©)"
-    r"|©|\(c\)|\bcopyright\b|\bcourtesy of\b|\bgetty images\b|\breuters\b|\bassociated press\b"
-    r"|\bafp\b|\bap photo\b|\bdpa\b|\bepa\b|\bshutterstock\b|\bistock\b|\balamy\b|\bunsplash\b"
-    r"|\bwikimedia\b|\bcreative commons\b|\bcc by\b|\(\s*[^()/]{2,60}\s*/\s*[^()]{2,60}\)"
-    r"|\b(?:released|handout)\b|\bvia\s+\w+)"
+    r"(?i)(?:(?:photo(?:graph)?s?|image|picture|pic|credit|courtesy|source|foto|bild|quelle|"
+    r"crédit|cr[eé]dito|imagen|фото|источник|写真|图片来源|图|사진)\s*(?:by\b|:|/|\||©)"
+    r"|©|\(c\)|\bcopyright\b|\bcourtesy of\b|\bgetty\b|\breuters\b|\bassociated press\b"
+    r"|\bafp\b|\bap photo\b|\bap\b\s*/|\bdpa\b|\bepa\b|\bshutterstock\b|\bistock\b"
+    r"|\balamy\b|\bunsplash\b|\bwikimedia\b|\bcreative commons\b|\bcc[ -]by\b"
+    r"|\(\s*[^()/]{2,60}\s*/\s*[^()]{2,60}\)|\b(?:released|handout)\b|\bv[ií]a\s+\w+"
+    r"|(?:zeichnung|grafik|illustration|ilustración|abb\.?)\s*:|摄|提供|[|]\s*[^|]{2,60}$"
+    r"|(?:^|\s)[\w][\w .'-]{1,40}/[\w][\w .'-]{1,40}$)"
 )
 
 _NOT_PHOTO_TOKENS = {"logo", "icon", "icons", "avatar", "avatars", "sprite", "emoji", "spacer",
@@ -91,6 +93,20 @@ def _size(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _links_elsewhere(href: str) -> bool:
+    """A photo wrapped in a link to another page is a teaser, an ad or a promotion.
+
+    Article photos link to themselves (a lightbox, the full-size file, an attachment page).
+    """
+    href = href.strip().lower()
+    if not href or href.startswith(("#", "javascript:")):
+        return False
+    path = href.split("#")[0].split("?")[0]
+    if path.endswith((".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".tif", ".tiff")):
+        return False
+    return "/attachment/" not in path and "attachment_id" not in href
+
+
 def _decorative_or_chrome(img: Element, scope: Element, min_size: int) -> bool:
     if (img.get("role") or "").lower() in {"presentation", "none"}:
         return True
@@ -109,10 +125,12 @@ def _decorative_or_chrome(img: Element, scope: Element, min_size: int) -> bool:
         f"{img.get('class') or ''} {img.get('id') or ''}".lower()))
     if tokens & _NOT_PHOTO_TOKENS:
         return True
-    for node in img.iterancestors():
+    for depth, node in enumerate(img.iterancestors()):
         if node is scope:
             break
         if node.tag in {"nav", "footer", "aside", "button"}:
+            return True
+        if node.tag == "a" and depth < 4 and _links_elsewhere(node.get("href") or ""):
             return True
         marker = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
         if marker.strip() and _NOT_ARTICLE.search(marker):
@@ -188,7 +206,7 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                 continue
             seen.add(src)
             where = page.where(img)
-            captions = caption if isinstance(caption, list) else [caption] if caption else []
+            captions = caption if isinstance(caption, list) else [] if caption is None else [caption]
             text = " ".join(page.view(el).text.strip() for el in captions).strip()
             if not text:
                 alt = " ".join(filter(None, [img.get("alt"), img.get("title")]))
