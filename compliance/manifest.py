@@ -80,10 +80,10 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | None, s
                         f"{', '.join(missing)}; the header must name {', '.join(REQUIRED)} "
                         f"(found: {', '.join(header) or 'nothing'})")
         return
-    line = 1
+    last_line = 1
     for row in reader:
-        yield line + 1, row, None
-        line = reader.line_num
+        yield last_line + 1, row, None
+        last_line = reader.line_num
 
 
 def read_manifest(path: Path, partners: Collection[str]) -> Manifest:

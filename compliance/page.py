@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Any, TypeAlias
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -22,7 +23,8 @@ from .errors import PageError
 from .model import Target
 from .text import canon
 
-Element = etree._Element
+# lxml ships no type information; an element is an lxml ``_Element``.
+Element: TypeAlias = Any
 
 # ---------------------------------------------------------------------------------------------
 # Decoding
@@ -70,12 +72,12 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, lis
     for source, label in labels:
         if not label:
             continue
-        name = _codec(label)
-        if name is None:
+        codec = _codec(label)
+        if codec is None:
             notes.append(f"unknown charset {label!r} in {source}; ignored")
             continue
         try:
-            return data.decode(name), name, notes
+            return data.decode(codec), codec, notes
         except UnicodeDecodeError:
             notes.append(f"bytes are not valid {label} as declared in {source}")
             break
@@ -163,6 +165,18 @@ class TextView:
         index = bisect_right(self.starts, offset) - 1
         return self.owners[index] if index >= 0 and self.owners else None
 
+    def element_spanning(self, start: int, end: int) -> Element | None:
+        """The innermost element that holds all of ``text[start:end]``."""
+        first = self.element_at(start)
+        last = self.element_at(max(start, end - 1))
+        if first is None or last is None or first is last:
+            return first
+        ancestors = {id(a) for a in (last, *last.iterancestors())}
+        for node in (first, *first.iterancestors()):
+            if id(node) in ancestors:
+                return node
+        return first
+
     @classmethod
     def build(cls, chunks: Iterable[tuple[Element, str]],
               normalise: Callable[[str], str]) -> TextView:
@@ -172,6 +186,8 @@ class TextView:
         length = 0
         ends_in_space = True
         chunks = list(chunks)
+        if not chunks:
+            return cls("", (), ())
         # One normalise call for the whole scope: NUL never occurs in parsed text, so it can
         # mark the chunk boundaries through NFKC and the white-space collapse.
         pieces = normalise("\x00".join(raw for _, raw in chunks)).split("\x00")

@@ -74,14 +74,14 @@ def read_document(path: Path) -> tuple[Document | None, list[str]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{path}:1 $: cannot read the file: {exc}"]
+        return None, [f"{display(path)}:1 $: cannot read the file: {exc}"]
     problems: list[str] = []
     doc = Document(path, None)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, [f"{path}:1 $: the file is empty"]
+            return None, [f"{display(path)}:1 $: the file is empty"]
 
         def build(node: yaml.Node, key: PathKey) -> Any:
             doc.lines.setdefault(key, node.start_mark.line + 1)
@@ -106,7 +106,7 @@ def read_document(path: Path) -> tuple[Document | None, list[str]]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         what = getattr(exc, "problem", None) or str(exc)
-        return None, [f"{path}:{line} $: not valid YAML/JSON: {what}"]
+        return None, [f"{display(path)}:{line} $: not valid YAML/JSON: {what}"]
     finally:
         loader.dispose()
     return doc, problems
@@ -191,9 +191,15 @@ def _explain(error: Any, key: PathKey) -> Iterator[tuple[PathKey, str]]:
                 "template": "wording template"}.get(error.validator_value, error.validator_value)
         yield key, f"invalid {kind} {error.instance!r}{cause}"
         return
-    if validator == "pattern" and key and key[-1] == "id":
-        yield key, (f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
-                    "single hyphens, e.g. 'credit-line'")
+    if validator == "pattern":
+        field = next((k for k in reversed(key) if isinstance(k, str)), "")
+        yield key, {
+            "id": f"{error.instance!r} is not a valid id: use lower-case letters, digits and "
+                  "single hyphens, e.g. 'credit-line'",
+            "email": f"{error.instance!r} is not an e-mail address",
+            "home": f"{error.instance!r} is not an http(s) URL",
+            "domains": f"{error.instance!r} is not a host name such as 'example.com'",
+        }.get(field, error.message)
         return
     if validator == "type":
         expected = error.validator_value
@@ -436,7 +442,7 @@ def load_rulebook(root: Path, paths: Iterable[Path] | None = None) -> RuleBook:
     origins: dict[str, Path] = {}
     for path in files:
         if not path.exists():
-            resolver.problems.append(f"{path}:1 $: no such file")
+            resolver.problems.append(f"{display(path)}:1 $: no such file")
             continue
         resolved = resolver.resolve(path)
         doc = resolver.docs.get(path.resolve())

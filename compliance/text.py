@@ -57,6 +57,25 @@ def squash(text: str) -> str:
     return folded.strip("()[]{} .,;:")
 
 
+def flexible_pattern(needle: str) -> str:
+    """A regular expression for ``needle`` (already :func:`canon`) that tolerates the spacing
+    that markup adds or drops: a ``<br>`` after a slash, a space before a full stop.
+
+    Words stay words: only next to punctuation may a space appear or vanish.
+    """
+    parts: list[str] = []
+    previous = ""
+    for char in needle.strip():
+        if char == " ":
+            parts.append(r"\s*" if not previous.isalnum() else r"\s+")
+        else:
+            if parts and previous != " " and (not char.isalnum() or not previous.isalnum()):
+                parts.append(r"\s?")
+            parts.append(re.escape(char))
+        previous = char
+    return "".join(parts).replace(r"\s+\s?", r"\s*").replace(r"\s*\s?", r"\s*")
+
+
 def word_count(text: str) -> int:
     return len(text.split())
 

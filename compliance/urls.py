@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -23,10 +24,8 @@ _UNRESERVED_SAFE = "/:@!$&'()*+,;=-._~%"
 def _host(host: str, amp: bool) -> str:
     host = host.lower().rstrip(".")
     if not host.isascii():
-        try:
+        with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
     prefixes = ("www.", "amp.", "m.") if amp else ("www.",)
     for prefix in prefixes:
         if host.startswith(prefix) and host.count(".") >= 2:

@@ -44,7 +44,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ..model import Finding, Rule
 from ..page import Page, TextView
-from ..text import canon, fold, shorten, word_count
+from ..text import canon, flexible_pattern, fold, shorten, word_count
 from .common import REGEX_TIMEOUT, expand, missing_context
 
 PARAMS: dict[str, Any] = {
@@ -91,7 +91,7 @@ def _search(view: TextView, readings: list[str], params: Any) -> tuple[int, int,
                 best = (found.dest_start, found.dest_end, found.score)
         return best
     for reading in readings:
-        pattern = reading if mode == "regex" else regex.escape(canon(reading).strip())
+        pattern = reading if mode == "regex" else flexible_pattern(canon(reading))
         match = regex.search(pattern, view.text, _flags(params), timeout=REGEX_TIMEOUT)
         if match is not None:
             return match.start(), match.end(), 100.0
@@ -144,7 +144,7 @@ def check(page: Page, rule: Rule) -> list[Finding]:
             if hit is None:
                 continue
             start, end, score = hit
-            owner = view.element_at(start)
+            owner = view.element_spanning(start, end)
             found = shorten(view.text[start:end], 300)
             where = page.where(owner) if owner is not None else None
             line = owner.sourceline if owner is not None else None
@@ -181,7 +181,7 @@ def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params:
         view = page.view(page.body)
         outside = _search(view, readings, params)
         if outside is not None:
-            owner = view.element_at(outside[0])
+            owner = view.element_spanning(outside[0], outside[1])
             return Finding("fail", f"the required wording is on the page but outside the "
                                    f"{params.get('scope', 'article')} (scope)", expected=expected,
                            found=shorten(view.text[outside[0]:outside[1]], 300),
@@ -191,7 +191,7 @@ def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params:
     everything = page.all_text_view(page.root)
     hit = _search(everything, readings, exact)
     if hit is not None:
-        owner = everything.element_at(hit[0])
+        owner = everything.element_spanning(hit[0], hit[1])
         reason = page.hidden_reason(owner) if owner is not None else None
         reason = reason or "only in an attribute (alt, title, meta content) or an HTML comment"
         return Finding("fail", "the required wording is in the page source but readers cannot "

@@ -64,6 +64,7 @@ def expand(template: str, page: Page, rule: Rule,
 
 def missing_context(missing: list[str]) -> str:
     columns = ", ".join(f"'{name}'" for name in missing)
+    options = ", ".join(f"--{name.replace('_', '-')}" for name in missing)
     return (f"the rule needs {columns} for this page but none was given; add the "
-            f"{'column' if len(missing) == 1 else 'columns'} {columns} to the manifest row "
-            "(or --original-url on the command line)")
+            f"{'column' if len(missing) == 1 else 'columns'} {columns} to the manifest row, "
+            f"or pass {options} on the command line")

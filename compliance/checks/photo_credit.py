@@ -77,6 +77,7 @@ _NOT_ARTICLE = re.compile(r"(?:^|[\s_-])(?:author|bio|avatar|related|share|shari
 _CAPTION_CLASS = re.compile(r"caption|credit|copyright|cutline|source|attribution|"
                             r"photographer", re.IGNORECASE)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_WRAPPERS = {"a", "picture", "span", "div", "p", "noscript", "amp-img", "i-amphtml-sizer"}
 
 
 def _src(img: Element) -> str:
@@ -105,6 +106,11 @@ def _links_elsewhere(href: str) -> bool:
     if path.endswith((".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".tif", ".tiff")):
         return False
     return "/attachment/" not in path and "attachment_id" not in href
+
+
+def _photo_sized(img: Element) -> bool:
+    sizes = [s for s in (_size(img.get("width")), _size(img.get("height"))) if s is not None]
+    return bool(sizes) and max(sizes) >= 300
 
 
 def _decorative_or_chrome(img: Element, scope: Element, min_size: int) -> bool:
@@ -159,28 +165,26 @@ def _caption(page: Page, img: Element, scope: Element) -> Element | list[Element
             break
         if node is scope:
             break
-    # A credit element right after the image, or after the inline wrappers around it.
-    node: Element | None = img
+    # A credit element right after the image, or right after the wrappers (a lightbox link,
+    # <picture>, a <div> or <p> holding nothing else) around it.
+    current: Element = img
     for _ in range(4):
-        if node is None or node is scope:
-            break
-        sibling = node.getnext()
+        sibling = current.getnext()
         while sibling is not None and not isinstance(sibling.tag, str):
             sibling = sibling.getnext()
-        if sibling is not None and sibling.tag not in {"img", "figure", "picture"}:
+        if sibling is not None:
+            if sibling.tag in {"img", "figure", "picture"} or not page.is_visible(sibling):
+                return None
             text = page.view(sibling).text.strip()
             marked = _CAPTION_CLASS.search(f"{sibling.get('class') or ''} {sibling.get('id') or ''}")
-            if text and page.is_visible(sibling) and (marked or len(text) <= 250):
-                return sibling
-        if (node.tail or "").strip():
-            break
-        parent = node.getparent()
-        if parent is None or parent.tag not in {"a", "picture", "span", "div", "p", "noscript",
-                                                "amp-img", "i-amphtml-sizer"}:
-            break
-        if len(page.view(parent).text.strip()) > 0 and sibling is None:
-            break
-        node = parent
+            return sibling if text and (marked or len(text) <= 250) else None
+        if (current.tail or "").strip():
+            return None
+        parent = current.getparent()
+        if parent is None or parent is scope or parent.tag not in _WRAPPERS or \
+                (parent.text or "").strip():
+            return None
+        current = parent
     return None
 
 
@@ -200,7 +204,8 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                 continue
             src = page.resolve(_src(img))
             caption = _caption(page, img, scope)
-            if caption is None and img.get("alt") == "":
+            if caption is None and img.get("alt") == "" and not _photo_sized(img) and \
+                    not any(a.tag == "figure" for a in img.iterancestors()):
                 continue  # decorative by the HTML definition: empty alt and no caption
             if src in seen:
                 continue
