@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ComplianceError, ManifestError, RuleError, UsageError
@@ -51,6 +52,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rules folder (default: ./rules)")
     check.add_argument("--format", choices=sorted(FORMATTERS), default="text",
                        help="output format (default: text)")
+    _fetch_options(check)
+
+    run = sub.add_parser("run", help="the nightly job: check every reprint into a run folder",
+                         description="Check every reprint of the manifests and write "
+                                     "<reports>/<run-id>/ (report.json, evidence.warc.gz, "
+                                     "run.log); <reports>/latest points at it.")
+    run.add_argument("--manifest", type=Path, action="append", default=[], required=False,
+                     help="manifest file, or folder of manifests (repeatable)")
+    run.add_argument("--rules", type=Path, default=Path("rules"))
+    run.add_argument("--reports", type=Path, default=Path("reports"))
+    run.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_ID",
+                     help="finish an interrupted run (default: the newest unfinished one)")
+    run.add_argument("--processes", type=int, default=None,
+                     help="processes for parsing and checking (default: one per core)")
+    _fetch_options(run)
+
+    demo = sub.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and run the "
+                                       "nightly job against it")
+    demo.add_argument("--reports", type=Path, default=Path("reports"))
+    demo.add_argument("--site", type=Path, default=Path("fixtures/site"),
+                      help="the demo site folder (default: fixtures/site)")
+    demo.add_argument("--rules", type=Path, default=Path("rules"))
 
     rules = sub.add_parser("rules", help="work with licence rule files")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
@@ -64,6 +87,35 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("partner")
     explain.add_argument("--rules", type=Path, default=Path("rules"))
     return parser
+
+
+def _fetch_options(parser: argparse.ArgumentParser) -> None:
+    from .fetch import FetchPolicy
+
+    defaults = FetchPolicy()
+    group = parser.add_argument_group("fetching (polite defaults; change with care)")
+    group.add_argument("--concurrency", type=int, default=defaults.concurrency,
+                       help=f"pages fetched at once, all hosts (default {defaults.concurrency})")
+    group.add_argument("--per-host", type=int, default=defaults.per_host,
+                       help=f"requests at once to one host (default {defaults.per_host})")
+    group.add_argument("--host-delay", type=float, default=defaults.host_delay,
+                       help="seconds between requests to one host (default "
+                            f"{defaults.host_delay})")
+    group.add_argument("--deadline", type=float, default=defaults.deadline,
+                       help=f"seconds allowed for one page (default {defaults.deadline:.0f})")
+    group.add_argument("--contact", default=defaults.contact,
+                       help="contact URL sent in the User-Agent")
+
+
+def _policy(args: argparse.Namespace) -> Any:
+    from .fetch import FetchPolicy
+
+    for name in ("concurrency", "per_host"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    return FetchPolicy(contact=args.contact, concurrency=args.concurrency,
+                       per_host=args.per_host, host_delay=max(0.0, args.host_delay),
+                       deadline=max(1.0, args.deadline))
 
 
 def _targets(args: argparse.Namespace, partners: Sequence[str]) -> list[Target]:
@@ -101,25 +153,52 @@ def _tallied(results: Iterable[PageResult], seen: dict[str, int]) -> Iterator[Pa
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .engine import run
     from .formatters import FORMATTERS
+    from .pipeline import Job, Pipeline
     from .rules import load_rulebook
-    from .sources import is_remote, read_local
+    from .sources import is_remote
 
     rulebook = load_rulebook(args.rules)
     targets = _targets(args, sorted(rulebook.partners))
-    remote = [t for t in targets if is_remote(t.location)]
-    if remote:
-        raise UsageError(f"{remote[0].origin}: {remote[0].location}: http(s) targets are not "
-                         "supported yet; save the page and check the file, or use a file:// URL")
+    fetcher = None
+    sites: dict[str, Any] = {}
+    if any(is_remote(t.location) for t in targets):
+        from .fetch import Fetcher
+        from .runner import site_configs
+
+        sites, _ = site_configs(rulebook)
+        fetcher = Fetcher(_policy(args))
+    # A few drafts are judged in this process: starting workers would cost more than it saves.
+    pipeline = Pipeline(rulebook, args.rules, fetcher, processes=1 if len(targets) <= 8 else None,
+                        sites=sites)
     seen: dict[str, int] = {}
-    FORMATTERS[args.format].render(_tallied(run(targets, rulebook, read_local), seen),
-                                   sys.stdout)
+    outcomes = pipeline.run(Job(i, t) for i, t in enumerate(targets))
+    FORMATTERS[args.format].render(_tallied((o.result for o in outcomes), seen), sys.stdout)
     if seen.get("fail"):
         return EXIT_VIOLATION
     if seen.get("error"):
         return EXIT_UNCHECKED
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunOptions, nightly
+
+    if not args.manifest and not args.resume:
+        raise UsageError("give --manifest FILE (or a folder of manifests), or --resume")
+    options = RunOptions(manifests=args.manifest, rules=args.rules, reports=args.reports,
+                         resume=args.resume, policy=_policy(args), processes=args.processes)
+    code, run = nightly(options)
+    print(run.dir)
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    code, run_dir = run_demo(args.site, args.rules, args.reports)
+    print(run_dir)
+    return code
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -144,9 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "check":
-            return cmd_check(args)
-        return cmd_rules(args)
+        command = {"check": cmd_check, "run": cmd_run, "demo": cmd_demo, "rules": cmd_rules}
+        return command[args.command](args)
     except (RuleError, ManifestError) as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -162,6 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so in one line, and how to see more
+        print(f"compliance: internal error: {type(exc).__name__}: {exc} (run with --verbose for "
+              "the traceback, and please report it)", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
 

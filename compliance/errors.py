@@ -37,3 +37,7 @@ class PageError(ComplianceError):
     """A single page could not be read or parsed; the run goes on without it."""
 
     exit_code = 3
+    gone = False
+    """The server said the page no longer exists (404/410)."""
+    aborted = False
+    """The run stopped before the page was read; it is read again on resume."""

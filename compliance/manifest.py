@@ -87,6 +87,16 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | None, s
 
 
 def read_manifest(path: Path, partners: Collection[str]) -> Manifest:
+    """All targets of a manifest; ManifestError lists every broken row."""
+    warnings: list[str] = []
+    targets = list(scan_manifest(path, partners, warnings))
+    return Manifest(targets, warnings)
+
+
+def scan_manifest(path: Path, partners: Collection[str],
+                  warnings: list[str]) -> Iterator[Target]:
+    """Targets one at a time, so a long manifest is never held in memory. Raises
+    ManifestError with every problem once the whole file has been read."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -94,8 +104,7 @@ def read_manifest(path: Path, partners: Collection[str]) -> Manifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError([f"{path}: cannot read the manifest: {exc}"]) from None
     problems: list[str] = []
-    warnings: list[str] = []
-    targets: list[Target] = []
+    count = 0
     seen: dict[tuple[str, str], int] = {}
     base = path.parent
     warned_columns: set[str] = set()
@@ -122,12 +131,13 @@ def read_manifest(path: Path, partners: Collection[str]) -> Manifest:
                             f"{seen[key]}; checked once")
             continue
         seen[key] = line
-        targets.append(target)
+        count += 1
+        if not problems:
+            yield target
     if problems:
         raise ManifestError(problems)
-    if not targets:
+    if not count:
         raise ManifestError([f"{path}: the manifest lists no reprints"])
-    return Manifest(targets, warnings)
 
 
 def _target(row: dict[str, Any], path: Path, line: int, base: Path,

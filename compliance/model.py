@@ -73,6 +73,8 @@ class PageResult:
     url: str | None = None
     encoding: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fetch: Mapping[str, Any] | None = None
+    """How the page was obtained: http_status, final_url, redirects, gone, evidence."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,7 +93,30 @@ class PageResult:
             data["error"] = self.error
         if self.notes:
             data["notes"] = list(self.notes)
+        if self.fetch:
+            data.update(self.fetch)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PageResult:
+        """Rebuild a result from its JSON form (a stored report or a resumed run)."""
+        fetch = {k: data[k] for k in ("http_status", "final_url", "redirects", "gone",
+                                      "evidence") if k in data}
+        target = Target(
+            partner=data["partner"], location=data["target"],
+            original_url=data.get("original_url"),
+            photo_credits=tuple(data.get("photo_credits", ())),
+        )
+        findings = tuple(
+            Finding(status=f["status"], message=f["message"], expected=f.get("expected"),
+                    found=f.get("found"), where=f.get("where"), line=f.get("line"),
+                    fix=f.get("fix"), rule_id=f["check"], type=f["type"],
+                    severity=f["severity"])
+            for f in data.get("findings", ())
+        )
+        return cls(target, data["status"], findings, error=data.get("error"),
+                   url=data.get("url"), encoding=data.get("encoding"),
+                   notes=tuple(data.get("notes", ())), fetch=fetch or None)
 
 
 def page_status(findings: tuple[Finding, ...]) -> PageStatus:

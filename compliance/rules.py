@@ -223,6 +223,7 @@ class Partner:
     domains: tuple[str, ...] = ()
     contacts: tuple[Mapping[str, str], ...] = ()
     file: Path | None = None
+    fetch: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -287,6 +288,13 @@ class _Resolver:
         if ("publisher" in data) == ("partner" in data):
             problems.append(doc.at((), "a rule file declares exactly one of 'publisher' "
                                        "(a publisher's defaults) or 'partner' (a partner's licence)"))
+        partner = data.get("partner")
+        if isinstance(partner, dict) and isinstance(partner.get("fetch"), dict):
+            secrets = {"headers", "cookies", "basic_auth"} & set(partner["fetch"])
+            if secrets and not partner.get("domains"):
+                problems.append(doc.at(("partner", "fetch"), "fetch credentials need "
+                                       "'domains' so that secrets are sent only to the partner's "
+                                       "own site"))
         if "partner" in data and "extends" not in data:
             problems.append(doc.at(("partner",), "a partner file must 'extends' its publisher, "
                                                  "e.g. 'extends: rferl'"))
@@ -463,6 +471,7 @@ def load_rulebook(root: Path, paths: Iterable[Path] | None = None) -> RuleBook:
                 id=partner_id, name=str(info.get("name", partner_id)), publisher=publisher,
                 rules=tuple(rules), domains=tuple(info.get("domains", []) or []),
                 contacts=tuple(freeze(c) for c in info.get("contacts", []) or []), file=path,
+                fetch=freeze(info.get("fetch") or {}),
             )
     problems = sorted(set(resolver.problems), key=_problem_order)
     if problems:

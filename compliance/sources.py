@@ -30,7 +30,8 @@ def local_path(location: str) -> Path:
     return Path(location)
 
 
-def read_local(target: Target) -> Page:
+def read_bytes(target: Target) -> tuple[bytes, str | None]:
+    """The bytes of a local target and its file:// URL (None for stdin)."""
     location = target.location
     if location == "-":
         data = sys.stdin.buffer.read(MAX_LOCAL_BYTES + 1)
@@ -52,7 +53,12 @@ def read_local(target: Target) -> Page:
                         "is this an HTML page?")
     if not data.strip():
         raise PageError(f"{location}: the file is empty")
+    return data, url
+
+
+def read_local(target: Target) -> Page:
+    data, url = read_bytes(target)
     try:
         return Page.from_bytes(data, target, url=url)
     except PageError as exc:
-        raise PageError(f"{location}: {exc}") from None
+        raise PageError(f"{target.location}: {exc}") from None

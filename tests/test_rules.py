@@ -223,7 +223,7 @@ def test_validate_command_exit_codes(rules_dir):
 
     ok = run_cli("rules", "validate")
     assert ok.returncode == 0
-    assert ok.stdout == "2 rule files valid (1 partner, 1 publisher)\n"
+    assert ok.stdout == "6 rule files valid (4 partners, 2 publishers)\n"
 
 
 def test_explain_reads_the_licence_back():

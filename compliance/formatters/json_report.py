@@ -7,19 +7,22 @@ memory does not grow with the number of pages.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import __version__
 from ..model import PageResult
 from .summary import Tally
 
 
-def render(results: Iterable[PageResult], out: TextIO) -> None:
+def render(results: Iterable[PageResult], out: TextIO,
+           extra: Mapping[str, Any] | None = None) -> None:
+    """``extra`` adds top-level keys (a run's id and state) before the pages."""
     tally = Tally()
     head = {"tool": {"name": "compliance", "version": __version__},
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **(extra or {})}
     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": [')
     for index, result in enumerate(results):
         tally.add(result)

@@ -1,0 +1,248 @@
+"""The pipeline: fetch (threads, I/O-bound) overlapped with parse-and-check (processes,
+CPU-bound), results yielded in the order the targets were given.
+
+At most ``window`` pages are in flight or waiting to be yielded, so memory does not grow with
+the number of pages. A page that cannot be fetched becomes an error result; the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .engine import evaluate
+from .errors import PageError
+from .model import PageResult, Target, page_status
+from .page import Page
+from .rules import RuleBook, load_rulebook
+from .sources import is_remote, read_bytes
+
+if TYPE_CHECKING:  # fetching pulls in requests; a local draft check does not pay for it
+    from .evidence import EvidenceRef, EvidenceWriter
+    from .fetch import Fetcher, Hop, SiteConfig
+
+
+@dataclass(frozen=True)
+class Job:
+    index: int
+    target: Target
+
+
+@dataclass
+class Outcome:
+    index: int
+    result: PageResult
+    evidence: EvidenceRef | None = None
+
+
+@dataclass
+class _Acquired:
+    """Bytes to judge, and what the fetch left for the report and the evidence file."""
+
+    data: bytes | None
+    url: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    charset: str | None = None
+    hops: list[Hop] = field(default_factory=list)
+    fetched_at: str = ""
+    error: PageError | None = None
+    sha256: str | None = None
+
+
+# -- the worker-process side -----------------------------------------------------------------
+
+_WORKER_BOOK: RuleBook | None = None
+
+
+def _init_worker(rules_root: str) -> None:
+    global _WORKER_BOOK
+    _WORKER_BOOK = load_rulebook(Path(rules_root))
+
+
+def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict[str, str],
+                     charset: str | None) -> PageResult:
+    assert _WORKER_BOOK is not None
+    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset)
+
+
+def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
+                headers: Mapping[str, str], charset: str | None) -> PageResult:
+    try:
+        page = Page.from_bytes(data, target, url=url, headers=headers, declared_charset=charset)
+    except PageError as exc:
+        return PageResult(target, "error", error=str(exc), url=url)
+    findings = evaluate(page, book.partner(target.partner).rules)
+    return PageResult(target, page_status(findings), findings, url=url, encoding=page.encoding,
+                      notes=page.notes)
+
+
+# -- the pipeline ----------------------------------------------------------------------------
+
+
+class Pipeline:
+    def __init__(self, book: RuleBook, rules_root: Path, fetcher: Fetcher | None = None,
+                 evidence: EvidenceWriter | None = None, processes: int | None = None,
+                 sites: Mapping[str, SiteConfig] | None = None, window: int | None = None,
+                 secret_headers: Mapping[str, frozenset[str]] | None = None) -> None:
+        self.book = book
+        self.rules_root = rules_root
+        self._fetcher = fetcher
+        self.evidence = evidence
+        self.processes = processes if processes is not None else (os.cpu_count() or 1)
+        self.sites = dict(sites or {})
+        self.secret_headers = dict(secret_headers or {})
+        self.window = window or 64
+        self._stopping = False
+
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            from .fetch import Fetcher
+
+            self._fetcher = Fetcher()
+        return self._fetcher
+
+    @property
+    def threads(self) -> int:
+        return self._fetcher.policy.concurrency if self._fetcher is not None else 4
+
+    def stop(self) -> None:
+        """Stop soon: no new pages, fetches under way are cut off and left for --resume."""
+        self._stopping = True
+        if self._fetcher is not None:
+            self._fetcher.abort()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def _acquire(self, target: Target) -> _Acquired:
+        if not is_remote(target.location):
+            return self._read_local(target)
+        from .fetch import FetchError
+
+        try:
+            fetched = self.fetcher.fetch(target.location, self.sites.get(target.partner))
+        except FetchError as exc:
+            return _Acquired(None, target.location, hops=exc.hops, error=exc,
+                             fetched_at=_now())
+        return _Acquired(fetched.body, fetched.final_url, fetched.headers, fetched.charset,
+                         fetched.hops, fetched.fetched_at)
+
+    @staticmethod
+    def _read_local(target: Target) -> _Acquired:
+        when = _now()
+        try:
+            data, url = read_bytes(target)
+        except PageError as exc:
+            return _Acquired(None, None, error=exc)
+        return _Acquired(data, url, fetched_at=when)
+
+    def run(self, jobs: Iterable[Job],
+            on_outcome: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
+        threads = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="fetch")
+        procs: ProcessPoolExecutor | None = None
+        if self.processes > 1:
+            procs = ProcessPoolExecutor(max_workers=self.processes, initializer=_init_worker,
+                                        initargs=(str(self.rules_root),))
+        fetching: dict[Future[_Acquired], Job] = {}
+        judging: dict[Future[PageResult], tuple[Job, _Acquired, EvidenceRef | None]] = {}
+        ready: dict[int, Outcome] = {}
+        order: deque[int] = deque()
+        source = iter(jobs)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and not self._stopping and len(order) < self.window:
+                    job = next(source, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    order.append(job.index)
+                    fetching[threads.submit(self._acquire, job.target)] = job
+                while order and order[0] in ready:
+                    yield ready.pop(order.popleft())
+                if not fetching and not judging:
+                    if self._stopping:
+                        yield from (ready.pop(i) for i in order if i in ready)
+                    if exhausted or self._stopping:
+                        break
+                    continue
+                running: list[Future[Any]] = [*fetching, *judging]
+                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future in fetching:
+                        job = fetching.pop(future)
+                        acquired = future.result()
+                        outcome = self._after_fetch(job, acquired, procs, judging)
+                    else:
+                        job, acquired, ref = judging.pop(future)
+                        outcome = Outcome(job.index, self._stamp(future.result(), acquired, ref),
+                                          ref)
+                    if outcome is not None:
+                        ready[outcome.index] = outcome
+                        if on_outcome is not None:
+                            on_outcome(outcome)
+                    elif self._stopping and job.index in order:
+                        order.remove(job.index)
+        finally:
+            threads.shutdown(wait=True, cancel_futures=True)
+            if procs is not None:
+                procs.shutdown(wait=True, cancel_futures=True)
+
+    def _after_fetch(self, job: Job, acquired: _Acquired, procs: ProcessPoolExecutor | None,
+                     judging: dict[Future[PageResult], tuple[Job, _Acquired, EvidenceRef | None]]
+                     ) -> Outcome | None:
+        target = job.target
+        if acquired.error is not None and acquired.error.aborted:
+            return None  # not judged: the page is fetched again on resume
+        ref = None
+        if self.evidence is not None and acquired.hops:
+            ref = self.evidence.record(acquired.hops, acquired.fetched_at,
+                                       self.secret_headers.get(target.partner, frozenset()))
+        if acquired.error is not None or acquired.data is None:
+            error = acquired.error or PageError("nothing was read")
+            result = PageResult(target, "error", error=str(error), url=acquired.url)
+            return Outcome(job.index, self._stamp(result, acquired, ref), ref)
+        if not acquired.data.strip():
+            result = PageResult(target, "error", error=f"{target.location}: the page is empty",
+                                url=acquired.url)
+            return Outcome(job.index, self._stamp(result, acquired, ref), ref)
+        acquired.sha256 = hashlib.sha256(acquired.data).hexdigest()
+        if procs is None:
+            result = judge_bytes(self.book, target, acquired.data, acquired.url, acquired.headers,
+                                 acquired.charset)
+            return Outcome(job.index, self._stamp(result, acquired, ref), ref)
+        future = procs.submit(_judge_in_worker, target, acquired.data, acquired.url,
+                              acquired.headers, acquired.charset)
+        acquired.data = None  # the worker has its own copy; do not keep the page here
+        judging[future] = (job, acquired, ref)
+        return None
+
+    @staticmethod
+    def _stamp(result: PageResult, acquired: _Acquired, ref: EvidenceRef | None) -> PageResult:
+        fetch: dict[str, Any] = {}
+        if acquired.hops:
+            fetch["http_status"] = acquired.hops[-1].status
+            fetch["final_url"] = acquired.hops[-1].url
+            if len(acquired.hops) > 1:
+                fetch["redirects"] = [hop.url for hop in acquired.hops[1:]]
+        if acquired.error is not None and acquired.error.gone:
+            fetch["gone"] = True
+        if ref is not None:
+            fetch["evidence"] = ref.to_dict()
+        elif acquired.sha256 and acquired.fetched_at:
+            fetch["evidence"] = {"sha256": acquired.sha256, "fetched_at": acquired.fetched_at}
+        return replace(result, fetch=fetch or None)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+

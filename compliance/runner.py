@@ -1,0 +1,409 @@
+"""The nightly job: every reprint of every manifest, judged into a run folder.
+
+``reports/<run-id>/`` holds ``targets.jsonl`` (the validated manifest rows, one per line, in
+order), ``results.jsonl`` (one judged page per line, appended as pages finish), the evidence
+WARC, ``run.log``, ``run.json`` and, at the end, ``report.json``. ``reports/latest`` points at
+the newest run. A run stopped by SIGINT/SIGTERM, or killed outright, resumes with
+``--resume``: finished pages are neither fetched again nor counted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, TextIO, cast
+
+from . import __version__
+from .errors import UsageError
+from .evidence import EvidenceWriter
+from .fetch import Credentials, Fetcher, FetchPolicy, SiteConfig
+from .formatters import json_report
+from .manifest import scan_manifest
+from .model import PageResult, Target
+from .pipeline import Job, Outcome, Pipeline
+from .rules import RuleBook, load_rulebook
+
+MANIFEST_SUFFIXES = (".csv", ".jsonl", ".ndjson")
+EXIT_INTERRUPTED = 130
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and rename it into place: readers see the old
+    file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    encoding = None if "b" in mode else "utf-8"
+    try:
+        with open(tmp, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def point_latest(reports: Path, run_dir: Path) -> None:
+    link = reports / "latest"
+    tmp = reports / f".latest.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(run_dir.name, tmp)
+    os.replace(tmp, link)
+
+
+def manifest_files(paths: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES))
+        else:
+            found.append(path)
+    if not found:
+        raise UsageError(f"no manifests (*.csv, *.jsonl) in {', '.join(map(str, paths))}")
+    return found
+
+
+def site_configs(book: RuleBook, environ: dict[str, str] | None = None
+                 ) -> tuple[dict[str, SiteConfig], dict[str, frozenset[str]]]:
+    """Per partner: how to fetch its site, and which request headers carry its secrets."""
+    env = os.environ if environ is None else environ
+    missing: list[str] = []
+    sites: dict[str, SiteConfig] = {}
+    secret_headers: dict[str, frozenset[str]] = {}
+
+    def secret(partner_id: str, where: str, name: str) -> str:
+        value = env.get(name)
+        if value is None:
+            missing.append(f"partner {partner_id!r} ({where}) needs the environment variable "
+                           f"{name}")
+            return ""
+        return value
+
+    for partner in book.partners.values():
+        config = partner.fetch
+        headers = {h: secret(partner.id, f"fetch.headers.{h}", v)
+                   for h, v in (config.get("headers") or {}).items()}
+        cookies = {c: secret(partner.id, f"fetch.cookies.{c}", v)
+                   for c, v in (config.get("cookies") or {}).items()}
+        basic = config.get("basic_auth")
+        auth = (secret(partner.id, "fetch.basic_auth.username", basic["username"]),
+                secret(partner.id, "fetch.basic_auth.password", basic["password"])) \
+            if basic else None
+        creds = Credentials(headers, cookies, auth, tuple(d.lower() for d in partner.domains)) \
+            if (headers or cookies or auth) else None
+        sites[partner.id] = SiteConfig(config.get("robots", "obey") != "ignore", creds)
+        secret_headers[partner.id] = frozenset(headers)
+    if missing:
+        raise UsageError("; ".join(missing) + " (set them before the run; secrets are never "
+                         "written in rule files)")
+    return sites, secret_headers
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+class Progress:
+    """A bar with counts and rate on a terminal; a plain line every few seconds elsewhere."""
+
+    def __init__(self, total: int, stream: TextIO, log: Callable[[str], None],
+                 tty: bool | None = None, every: float = 10.0) -> None:
+        self.total = total
+        self.stream = stream
+        self.log = log
+        self.tty = stream.isatty() if tty is None else tty
+        self.every = every
+        self.counts = {"pass": 0, "fail": 0, "error": 0}
+        self.done = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        return (f"{self.done}/{self.total} pages, {self.counts['pass']} pass, "
+                f"{self.counts['fail']} fail, {self.counts['error']} error, {rate:.1f} pages/s")
+
+    def update(self, result: PageResult) -> None:
+        self.done += 1
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        now = time.monotonic()
+        if self.tty:
+            if now - self._last >= 0.1 or self.done == self.total:
+                width = 30
+                filled = int(width * self.done / max(self.total, 1))
+                self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.line()}")
+                self.stream.flush()
+                self._last = now
+        elif now - self._last >= self.every:
+            self.stream.write(f"compliance: {self.line()}\n")
+            self.stream.flush()
+            self._last = now
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+        self.stream.write(f"compliance: {self.line()}\n")
+        self.stream.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run folder
+
+
+@dataclass
+class RunInfo:
+    id: str
+    started_at: str
+    rules: str
+    manifests: list[str]
+    total: int = 0
+    complete: bool = False
+    finished_at: str | None = None
+    resumed_at: list[str] = field(default_factory=list)
+    tool: str = f"compliance {__version__}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def _target_to_dict(target: Target) -> dict[str, Any]:
+    data = asdict(target)
+    data["photo_credits"] = list(target.photo_credits)
+    return data
+
+
+def _target_from_dict(data: dict[str, Any]) -> Target:
+    data = dict(data)
+    data["photo_credits"] = tuple(data.get("photo_credits") or ())
+    return Target(**data)
+
+
+def read_results(path: Path) -> tuple[dict[int, int], int]:
+    """Offsets of the complete lines of results.jsonl by page index, and where they end.
+
+    A line cut short by a kill is not a result: it is dropped, and that page is judged again.
+    """
+    offsets: dict[int, int] = {}
+    end = 0
+    evidence_end = 0
+    if not path.exists():
+        return offsets, 0
+    with path.open("rb") as handle:
+        while True:
+            start = handle.tell()
+            line = handle.readline()
+            if not line.endswith(b"\n"):
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                break
+            offsets[int(record["index"])] = start
+            evidence_end = max(evidence_end, int(record.get("evidence_end") or 0))
+            end = handle.tell()
+    with path.open("r+b") as handle:
+        handle.truncate(end)
+    return offsets, evidence_end
+
+
+class Run:
+    def __init__(self, reports: Path, run_id: str) -> None:
+        self.reports = reports
+        self.dir = reports / run_id
+        self.id = run_id
+
+    @property
+    def info_path(self) -> Path:
+        return self.dir / "run.json"
+
+    def load_info(self) -> RunInfo:
+        return RunInfo(**json.loads(self.info_path.read_text("utf-8")))
+
+    def save_info(self, info: RunInfo) -> None:
+        with atomic_open(self.info_path) as handle:
+            json.dump(asdict(info), handle, indent=2)
+
+    def targets(self) -> Iterator[tuple[int, Target]]:
+        with (self.dir / "targets.jsonl").open(encoding="utf-8") as handle:
+            for index, line in enumerate(handle):
+                yield index, _target_from_dict(json.loads(line))
+
+    def results(self, offsets: dict[int, int]) -> Iterator[PageResult]:
+        if not offsets:
+            return
+        with (self.dir / "results.jsonl").open("rb") as handle:
+            for index in sorted(offsets):
+                handle.seek(offsets[index])
+                yield PageResult.from_dict(json.loads(handle.readline())["page"])
+
+
+def find_resumable(reports: Path, run_id: str | None) -> Run:
+    if run_id:
+        if (reports / run_id).is_symlink():
+            run_id = os.readlink(reports / run_id)
+        run = Run(reports, run_id)
+        if not run.info_path.exists():
+            raise UsageError(f"--resume {run_id}: no such run in {reports}")
+        return run
+    candidates = sorted((p for p in reports.iterdir()
+                         if not p.is_symlink() and (p / "run.json").exists()),
+                        key=lambda p: p.name, reverse=True) if reports.is_dir() else []
+    for path in candidates:
+        run = Run(reports, path.name)
+        if not run.load_info().complete:
+            return run
+    raise UsageError(f"--resume: no unfinished run in {reports}; start a new one without "
+                     "--resume")
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+@dataclass
+class RunOptions:
+    manifests: list[Path]
+    rules: Path = Path("rules")
+    reports: Path = Path("reports")
+    resume: str | bool | None = None
+    policy: FetchPolicy = field(default_factory=FetchPolicy)
+    processes: int | None = None
+    progress: TextIO = sys.stderr
+
+
+def nightly(options: RunOptions) -> tuple[int, Run]:
+    """Run (or resume) the nightly job; return the exit code and the run."""
+    book = load_rulebook(options.rules)
+    sites, secret_headers = site_configs(book)
+    options.reports.mkdir(parents=True, exist_ok=True)
+    if options.resume:
+        run = find_resumable(options.reports, options.resume if isinstance(options.resume, str)
+                             else None)
+        info = run.load_info()
+        info.resumed_at.append(_now())
+    else:
+        run = Run(options.reports, new_run_id())
+        run.dir.mkdir()
+        info = _prepare(run, options, book)
+    offsets, evidence_end = read_results(run.dir / "results.jsonl")
+    log_file = (run.dir / "run.log").open("a", encoding="utf-8")
+
+    def log(message: str) -> None:
+        log_file.write(f"{_now()} {message}\n")
+        log_file.flush()
+
+    log(f"{'resumed' if options.resume else 'started'} run {run.id}: {info.total} pages, "
+        f"{len(offsets)} already done")
+    run.save_info(info)
+    point_latest(options.reports, run.dir)
+    evidence = EvidenceWriter(run.dir / "evidence.warc.gz", truncate_at=evidence_end)
+    pipeline = Pipeline(book, options.rules, Fetcher(options.policy), evidence,
+                        processes=options.processes, sites=sites, secret_headers=secret_headers)
+    progress = Progress(info.total, options.progress, log)
+    for result in run.results(offsets):
+        progress.update(result)
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not stopped_by:
+            log(f"received signal {signum}; stopping, finished pages are kept")
+            options.progress.write("\ncompliance: stopping; resume with: compliance run "
+                                   f"--resume {run.id}\n")
+        stopped_by.append(signum)
+        pipeline.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    jobs = (Job(index, target) for index, target in run.targets() if index not in offsets)
+    try:
+        with (run.dir / "results.jsonl").open("ab") as out:
+            for outcome in pipeline.run(jobs):
+                _append(out, outcome)
+                progress.update(outcome.result)
+                if outcome.result.status == "error":
+                    log(f"error {outcome.result.target.location}: {outcome.result.error}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        evidence.close()
+        progress.close()
+    offsets, _ = read_results(run.dir / "results.jsonl")
+    info.complete = not stopped_by and len(offsets) == info.total
+    if info.complete:
+        info.finished_at = _now()
+    _write_report(run, info, offsets)
+    run.save_info(info)
+    log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}")
+    log_file.close()
+    if stopped_by:
+        return EXIT_INTERRUPTED, run
+    return _exit_code(progress.counts), run
+
+
+def _prepare(run: Run, options: RunOptions, book: RuleBook) -> RunInfo:
+    """Validate every manifest row into targets.jsonl before anything is fetched."""
+    files = manifest_files(options.manifests)
+    warnings: list[str] = []
+    total = 0
+    try:
+        with atomic_open(run.dir / "targets.jsonl") as out:
+            for path in files:
+                for target in scan_manifest(path, book.partners, warnings):
+                    out.write(json.dumps(_target_to_dict(target), ensure_ascii=False) + "\n")
+                    total += 1
+    except BaseException:
+        _remove_tree(run.dir)
+        raise
+    for warning in warnings:
+        options.progress.write(f"compliance: warning: {warning}\n")
+    return RunInfo(run.id, _now(), str(options.rules), [str(p) for p in files], total)
+
+
+def _remove_tree(path: Path) -> None:
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()
+
+
+def _append(out: IO[bytes], outcome: Outcome) -> None:
+    record = {"index": outcome.index, "page": outcome.result.to_dict(),
+              "evidence_end": outcome.evidence.end if outcome.evidence else None}
+    out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _write_report(run: Run, info: RunInfo, offsets: dict[int, int]) -> None:
+    meta = {"run": {"id": info.id, "complete": info.complete, "started_at": info.started_at,
+                    **({"finished_at": info.finished_at} if info.finished_at else {})}}
+    with atomic_open(run.dir / "report.json") as handle:
+        json_report.render(run.results(offsets), cast(TextIO, handle), extra=meta)
+
+
+def _exit_code(counts: dict[str, int]) -> int:
+    if counts.get("fail"):
+        return 1
+    if counts.get("error"):
+        return 3
+    return 0

@@ -1,0 +1,140 @@
+"""A real HTTP server on 127.0.0.1 that misbehaves on purpose, one path per behaviour."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PAGE = (b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Reprint</title></head><body>"
+        b"<article><h1>A reprint</h1><div class='entry-content'><p>Some article text that is "
+        b"long enough to be the body of the story, with a second sentence.</p>"
+        b"<p><em>This article was originally published by <a href='https://www.rferl.org/a/x/1.html'>"
+        b"Radio Free Europe/Radio Liberty</a> and is reprinted with permission.</em></p>"
+        b"</div></article></body></html>")
+# 200 MB of zeros compress to about 200 KB: a decompression bomb.
+BOMB = gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: HostileServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def send(self, status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
+             headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        with self.server.lock:
+            self.server.hits[self.path] += 1
+            hits = self.server.hits[self.path]
+            self.server.seen_headers.append((path, dict(self.headers.items())))
+        if path == "/robots.txt":
+            return self.send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path.startswith("/ok") or path.startswith("/private/") or path.startswith("/page/"):
+            return self.send(200, PAGE)
+        if path.startswith("/slow/"):
+            time.sleep(float(path.rsplit("/", 1)[1]))
+            return self.send(200, PAGE)
+        if path == "/moved":
+            return self.send(301, headers={"Location": "/ok/after-move"})
+        if path == "/loop-a":
+            return self.send(302, headers={"Location": "/loop-b"})
+        if path == "/loop-b":
+            return self.send(302, headers={"Location": "/loop-a"})
+        if path == "/gone":
+            return self.send(404, b"<h1>Not found</h1>")
+        if path == "/429-then-ok":
+            if hits == 1:
+                return self.send(429, b"slow down", headers={"Retry-After": "1"})
+            return self.send(200, PAGE)
+        if path == "/429-forever":
+            return self.send(429, b"slow down", headers={"Retry-After": "3600"})
+        if path == "/503-then-ok":
+            if hits == 1:
+                return self.send(503, b"busy")
+            return self.send(200, PAGE)
+        if path == "/image":
+            return self.send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "image/png")
+        if path == "/undecodable":
+            return self.send(200, b"<html><body><p>" + bytes(range(128, 256)) * 50 + b"</p></body></html>")
+        if path == "/gzip-bomb":
+            return self.send(200, BOMB, headers={"Content-Encoding": "gzip"})
+        if path == "/endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            try:
+                while not self.server.stopping.is_set():
+                    self.wfile.write(b"<p>" + b"more " * 2000 + b"</p>\n")
+            except OSError:
+                pass
+            return None
+        if path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100000):
+                    if self.server.stopping.wait(0.2):
+                        break
+                    self.wfile.write(b"<")
+                    self.wfile.flush()
+            except OSError:
+                pass
+            return None
+        if path == "/reset":
+            # Close with RST instead of FIN: the client sees "connection reset by peer".
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())  # the buffered files still hold the socket object
+            self.close_connection = True
+            return None
+        if path == "/never":
+            self.server.stopping.wait(120)
+            return None
+        return self.send(404, b"unknown test path")
+
+
+class HostileServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.hits: Counter[str] = Counter()
+        self.seen_headers: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients that give up on a hostile path reset the connection; that is expected
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> HostileServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
