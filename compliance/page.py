@@ -128,16 +128,9 @@ _HIDING_CLASSES = {"sr-only", "visually-hidden", "visuallyhidden", "screen-reade
 _NEVER_SHOWN_SET = frozenset(_NEVER_SHOWN)
 
 
-_HIDING_CLASS_HINT = re.compile(
-    r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(_HIDING_CLASSES)) + r")(?![\w-])"
-)
-
-
 def _class_hides(value: str) -> bool:
-    if not _HIDING_CLASS_HINT.search(value):
-        return False
     tokens = value.split()
-    if not _HIDING_CLASSES.intersection(tokens):
+    if _HIDING_CLASSES.isdisjoint(tokens):
         return False
     # "hidden md:block" (Tailwind) or "d-none d-md-block" (Bootstrap) show on larger screens.
     return not any(":" in t or (t.startswith("d-") and t.count("-") >= 2) for t in tokens)
@@ -160,6 +153,11 @@ class TextView:
     text: str
     starts: tuple[int, ...]
     owners: tuple[Element, ...]
+
+    @cached_property
+    def folded(self) -> str:
+        """The text case-folded, for quick "is this word here at all?" tests."""
+        return self.text.casefold()
 
     def element_at(self, offset: int) -> Element | None:
         index = bisect_right(self.starts, offset) - 1
@@ -209,7 +207,6 @@ class TextView:
 # The page
 
 _string_value = etree.XPath("string()")
-_EXPLICIT_BODY = etree.XPath("//*[@itemprop='articleBody'] | //*[contains(@class,'entry-content')]")
 
 
 @lru_cache(maxsize=256)
@@ -290,24 +287,29 @@ class Page:
     @cached_property
     def hidden(self) -> frozenset[Element]:
         """Elements whose whole subtree a reader cannot see."""
-        found: set[Element] = set()
-        # One pass in Python beats XPath here: a many-branch XPath predicate costs more per
-        # element than three attribute reads.
+        return self._scan[0]
+
+    @cached_property
+    def _scan(self) -> tuple[frozenset[Element], list[Element]]:
+        """One pass over every element: what is hidden, and which elements a CMS marks as the
+        article body. A Python loop reading a few attributes beats several XPath traversals."""
+        hidden: set[Element] = set()
+        marked: list[Element] = []
         for el in self.root.iter(etree.Element):
             tag = el.tag
             get = el.get
             if tag in _NEVER_SHOWN_SET or get("hidden") is not None:
-                found.add(el)
-                continue
-            style = get("style")
-            if style and _HIDING_STYLE.search(style):
-                found.add(el)
+                hidden.add(el)
                 continue
             klass = get("class")
-            if (klass and _class_hides(klass)) or (tag == "dialog" and get("open") is None) \
+            if klass and "entry-content" in klass.split() or get("itemprop") == "articleBody":
+                marked.append(el)
+            style = get("style")
+            if (style and _HIDING_STYLE.search(style)) or (klass and _class_hides(klass)) \
+                    or (tag == "dialog" and get("open") is None) \
                     or (tag == "input" and get("type") == "hidden"):
-                found.add(el)
-        return frozenset(found)
+                hidden.add(el)
+        return frozenset(hidden), marked
 
     def is_visible(self, el: Element) -> bool:
         hidden = self.hidden
@@ -397,10 +399,7 @@ class Page:
         # Visibility is costly to establish, so test candidates from the best score down.
         best = next((el for el, _ in sorted(scores.items(), key=lambda item: -item[1])
                      if self.is_visible(el)), None)
-        for el in _EXPLICIT_BODY(self.root):
-            if el.get("itemprop") != "articleBody" and \
-                    "entry-content" not in (el.get("class") or "").split():
-                continue
+        for el in self._scan[1]:
             contains_best = best is None or el is best or any(
                 a is el for a in best.iterancestors())
             if contains_best and self.is_visible(el):

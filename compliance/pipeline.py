@@ -25,7 +25,7 @@ from .rules import RuleBook, load_rulebook
 from .sources import is_remote, read_bytes
 
 if TYPE_CHECKING:  # fetching pulls in requests; a local draft check does not pay for it
-    from .evidence import EvidenceRef, EvidenceWriter
+    from .evidence import EvidenceBlob, EvidenceRef, EvidenceWriter
     from .fetch import Fetcher, Hop, SiteConfig
 
 
@@ -54,6 +54,7 @@ class _Acquired:
     fetched_at: str = ""
     error: PageError | None = None
     sha256: str | None = None
+    evidence: EvidenceBlob | None = None
 
 
 # -- the worker-process side -----------------------------------------------------------------
@@ -131,10 +132,21 @@ class Pipeline:
         try:
             fetched = self.fetcher.fetch(target.location, self.sites.get(target.partner))
         except FetchError as exc:
-            return _Acquired(None, target.location, hops=exc.hops, error=exc,
-                             fetched_at=_now())
-        return _Acquired(fetched.body, fetched.final_url, fetched.headers, fetched.charset,
-                         fetched.hops, fetched.fetched_at)
+            acquired = _Acquired(None, target.location, hops=exc.hops, error=exc,
+                                 fetched_at=_now())
+        else:
+            acquired = _Acquired(fetched.body, fetched.final_url, fetched.headers,
+                                 fetched.charset, fetched.hops, fetched.fetched_at)
+        if self.evidence is not None:
+            from .evidence import build_records
+
+            acquired.evidence = build_records(
+                acquired.hops, acquired.fetched_at,
+                self.secret_headers.get(target.partner, frozenset()))
+        if acquired.data is not None:
+            acquired.sha256 = (acquired.evidence.sha256 if acquired.evidence is not None
+                               else hashlib.sha256(acquired.data).hexdigest())
+        return acquired
 
     @staticmethod
     def _read_local(target: Target) -> _Acquired:
@@ -143,7 +155,7 @@ class Pipeline:
             data, url = read_bytes(target)
         except PageError as exc:
             return _Acquired(None, None, error=exc)
-        return _Acquired(data, url, fetched_at=when)
+        return _Acquired(data, url, fetched_at=when, sha256=hashlib.sha256(data).hexdigest())
 
     def run(self, jobs: Iterable[Job],
             on_outcome: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
@@ -204,9 +216,9 @@ class Pipeline:
         if acquired.error is not None and acquired.error.aborted:
             return None  # not judged: the page is fetched again on resume
         ref = None
-        if self.evidence is not None and acquired.hops:
-            ref = self.evidence.record(acquired.hops, acquired.fetched_at,
-                                       self.secret_headers.get(target.partner, frozenset()))
+        if self.evidence is not None and acquired.evidence is not None:
+            ref = self.evidence.append(acquired.evidence)
+            acquired.evidence = None
         if acquired.error is not None or acquired.data is None:
             error = acquired.error or PageError("nothing was read")
             result = PageResult(target, "error", error=str(error), url=acquired.url)
@@ -215,7 +227,6 @@ class Pipeline:
             result = PageResult(target, "error", error=f"{target.location}: the page is empty",
                                 url=acquired.url)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
-        acquired.sha256 = hashlib.sha256(acquired.data).hexdigest()
         if procs is None:
             result = judge_bytes(self.book, target, acquired.data, acquired.url, acquired.headers,
                                  acquired.charset)

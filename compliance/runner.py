@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import secrets
 import signal
 import sys
@@ -337,12 +338,15 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     jobs = (Job(index, target) for index, target in run.targets() if index not in offsets)
     try:
-        with (run.dir / "results.jsonl").open("ab") as out:
+        out = _Results(run.dir / "results.jsonl")
+        try:
             for outcome in pipeline.run(jobs):
-                _append(out, outcome)
+                out.append(outcome)
                 progress.update(outcome.result)
                 if outcome.result.status == "error":
                     log(f"error {outcome.result.target.location}: {outcome.result.error}")
+        finally:
+            out.close()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -354,7 +358,9 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
         info.finished_at = _now()
     _write_report(run, info, offsets)
     run.save_info(info)
-    log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}; peak memory of the "
+        f"main process {peak:.0f} MiB")
     log_file.close()
     if stopped_by:
         return EXIT_INTERRUPTED, run
@@ -386,12 +392,27 @@ def _remove_tree(path: Path) -> None:
     path.rmdir()
 
 
-def _append(out: IO[bytes], outcome: Outcome) -> None:
-    record = {"index": outcome.index, "page": outcome.result.to_dict(),
-              "evidence_end": outcome.evidence.end if outcome.evidence else None}
-    out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
-    out.flush()
-    os.fsync(out.fileno())
+class _Results:
+    """results.jsonl: each line flushed at once (a killed process loses nothing written);
+    synced to disk every second or so, which covers a crash of the machine itself."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("ab")
+        self._synced = time.monotonic()
+
+    def append(self, outcome: Outcome) -> None:
+        record = {"index": outcome.index, "page": outcome.result.to_dict(),
+                  "evidence_end": outcome.evidence.end if outcome.evidence else None}
+        self._file.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._file.flush()
+        if time.monotonic() - self._synced > 1.0:
+            os.fsync(self._file.fileno())
+            self._synced = time.monotonic()
+
+    def close(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
 
 
 def _write_report(run: Run, info: RunInfo, offsets: dict[int, int]) -> None:

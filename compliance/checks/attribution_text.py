@@ -91,6 +91,8 @@ def _search(view: TextView, readings: list[str], params: Any) -> tuple[int, int,
                 best = (found.dest_start, found.dest_end, found.score)
         return best
     for reading in readings:
+        if mode != "regex" and not all(word in view.folded for word in _words_of(reading)):
+            continue  # a word of the wording is missing, so the slower pattern cannot match
         pattern = reading if mode == "regex" else flexible_pattern(canon(reading))
         match = regex.search(pattern, view.text, _flags(params), timeout=REGEX_TIMEOUT)
         if match is not None:
@@ -160,6 +162,12 @@ def check(page: Page, rule: Rule) -> list[Finding]:
         return [Finding("error", f"the pattern took longer than {REGEX_TIMEOUT:.0f} s on this "
                                  "page; simplify the regular expression in the rule",
                         expected=expected)]
+
+
+@lru_cache(maxsize=512)
+def _words_of(reading: str) -> tuple[str, ...]:
+    """The words of a wording, case-folded: each must appear whole in a matching text."""
+    return tuple(regex.findall(r"\w+", fold(reading)))
 
 
 @lru_cache(maxsize=512)
