@@ -302,7 +302,7 @@ class Page:
                 hidden.add(el)
                 continue
             klass = get("class")
-            if klass and "entry-content" in klass.split() or get("itemprop") == "articleBody":
+            if (klass and "entry-content" in klass.split()) or get("itemprop") == "articleBody":
                 marked.append(el)
             style = get("style")
             if (style and _HIDING_STYLE.search(style)) or (klass and _class_hides(klass)) \
