@@ -10,6 +10,7 @@ the newest run. A run stopped by SIGINT/SIGTERM, or killed outright, resumes wit
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import resource
@@ -294,8 +295,26 @@ class RunOptions:
     progress: TextIO = sys.stderr
 
 
+def _tame_malloc() -> None:
+    """Keep memory flat over long runs (glibc only; elsewhere nothing happens).
+
+    Pages are large buffers allocated and freed by many threads. glibc raises its mmap
+    threshold after each such free and gives every thread its own arena, so freed pages stay
+    in the heap and the peak creeps up with the number of pages (measured: +33 % from 1,000 to
+    10,000). A fixed threshold returns page buffers to the system; two arenas are plenty.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_mmap_threshold, m_arena_max = -3, -8
+    libc.mallopt(m_mmap_threshold, 128 * 1024)
+    libc.mallopt(m_arena_max, 2)
+
+
 def nightly(options: RunOptions) -> tuple[int, Run]:
     """Run (or resume) the nightly job; return the exit code and the run."""
+    _tame_malloc()
     book = load_rulebook(options.rules)
     sites, secret_headers = site_configs(book)
     options.reports.mkdir(parents=True, exist_ok=True)
