@@ -8,6 +8,7 @@ page could not be checked.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -240,14 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (head, less) went away: not our error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: say so in one line, and how to see more
         print(f"compliance: internal error: {type(exc).__name__}: {exc} (run with --verbose for "
               "the traceback, and please report it)", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -224,6 +224,7 @@ class Partner:
     contacts: tuple[Mapping[str, str], ...] = ()
     file: Path | None = None
     fetch: Mapping[str, Any] = field(default_factory=dict)
+    notify: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -472,6 +473,7 @@ def load_rulebook(root: Path, paths: Iterable[Path] | None = None) -> RuleBook:
                 rules=tuple(rules), domains=tuple(info.get("domains", []) or []),
                 contacts=tuple(freeze(c) for c in info.get("contacts", []) or []), file=path,
                 fetch=freeze(info.get("fetch") or {}),
+                notify=freeze(info.get("notify") or {}),
             )
     problems = sorted(set(resolver.problems), key=_problem_order)
     if problems:

@@ -18,7 +18,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,10 +29,11 @@ from . import __version__
 from .errors import UsageError
 from .evidence import EvidenceWriter
 from .fetch import Credentials, Fetcher, FetchPolicy, SiteConfig
-from .formatters import json_report
+from .formatters.summary import ReportContext
 from .manifest import scan_manifest
 from .model import PageResult, Target
 from .pipeline import Job, Outcome, Pipeline
+from .results import Replay
 from .rules import RuleBook, load_rulebook
 
 MANIFEST_SUFFIXES = (".csv", ".jsonl", ".ndjson")
@@ -375,7 +376,7 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     info.complete = not stopped_by and len(offsets) == info.total
     if info.complete:
         info.finished_at = _now()
-    _write_report(run, info, offsets)
+    _write_report(run, info, offsets, book)
     run.save_info(info)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}; peak memory of the "
@@ -434,11 +435,38 @@ class _Results:
         self._file.close()
 
 
-def _write_report(run: Run, info: RunInfo, offsets: dict[int, int]) -> None:
-    meta = {"run": {"id": info.id, "complete": info.complete, "started_at": info.started_at,
-                    **({"finished_at": info.finished_at} if info.finished_at else {})}}
-    with atomic_open(run.dir / "report.json") as handle:
-        json_report.render(run.results(offsets), cast(TextIO, handle), extra=meta)
+REPORT_FILES = {"report.json": "json", "index.html": "html", "junit.xml": "junit",
+                "findings.csv": "csv"}
+
+
+def report_context(book: RuleBook, run: Mapping[str, Any] | None) -> ReportContext:
+    return ReportContext(
+        run=run,
+        partners={pid: partner.name for pid, partner in book.partners.items()},
+        publishers={pid: partner.publisher.name for pid, partner in book.partners.items()},
+    )
+
+
+def write_reports(folder: Path, results: Iterable[PageResult], context: ReportContext) -> None:
+    """Every format into ``folder``, each file written atomically, plus one Markdown summary
+    per partner under ``summaries/``."""
+    from .formatters import FORMATTERS
+
+    for name, kind in REPORT_FILES.items():
+        with atomic_open(folder / name) as handle:
+            FORMATTERS[kind].render(results, cast(TextIO, handle), context)
+    summaries = folder / "summaries"
+    summaries.mkdir(exist_ok=True)
+    for partner in sorted({r.target.partner for r in results}):
+        mine = Replay(lambda p=partner: (r for r in results if r.target.partner == p))
+        with atomic_open(summaries / f"{partner}.md") as handle:
+            FORMATTERS["markdown"].render(mine, cast(TextIO, handle), context)
+
+
+def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBook) -> None:
+    meta = {"id": info.id, "complete": info.complete, "started_at": info.started_at,
+            **({"finished_at": info.finished_at} if info.finished_at else {})}
+    write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta))
 
 
 def _exit_code(counts: dict[str, int]) -> int:

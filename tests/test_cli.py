@@ -66,9 +66,9 @@ def test_text_output_says_what_is_missing_where_and_how_to_fix_it():
                         "the page source but readers cannot see it: inside <div> styled "
                         "'DISPLAY : none'")
     assert lines[4] == '      where: //*[@id="post-101"]/div/div/p/em (line 23)'
-    assert lines[5] == ('      fix: Add "This article was originally published by Radio Free '
-                        'Europe/Radio Liberty and is reprinted with permission." in the article, '
-                        'as visible text.')
+    assert lines[5] == ('      fix: Make "This article was originally published by Radio Free '
+                        'Europe/Radio Liberty and is reprinted with permission." visible in the '
+                        'article: remove what hides it, or add it as plain text.')
 
 
 def test_stdin_draft():

@@ -129,7 +129,9 @@ def test_credentials_are_sent_but_never_written(tmp_path, server):
                  if kind == "request"]
     assert [(h.get_header("X-Api-Key"), h.get_header("Cookie"), h.get_header("Authorization"))
             for h in requests_] == [("[redacted]", "[redacted]", "[redacted]")]
-    for path in run_dir.iterdir():
+    for path in run_dir.rglob("*"):
+        if path.is_dir():
+            continue
         data = path.read_bytes()
         if path.suffix == ".gz":
             data = gzip.decompress(data)

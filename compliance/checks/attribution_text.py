@@ -152,8 +152,10 @@ def check(page: Page, rule: Rule) -> list[Finding]:
             line = owner.sourceline if owner is not None else None
             problem = _placement_problem(page, view, start, end, params)
             if problem:
+                move = (f"Move the credit {_WHERE_WORDS[placement]}"
+                        f" (within {params.get('within_words', 60)} words).")
                 return [Finding("fail", f"the required wording is {problem}", expected=expected,
-                                found=found, where=where, line=line, fix=fix)]
+                                found=found, where=where, line=line, fix=move)]
             similarity = "" if score >= 100 else f" ({score:.0f}% similar)"
             return [Finding("pass", f"required wording found{similarity}", expected=expected,
                             found=found, where=where, line=line)]
@@ -206,7 +208,10 @@ def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params:
                                f"see it: {reason}",
                        expected=expected, found=shorten(everything.text[hit[0]:hit[1]], 300),
                        where=page.where(owner) if owner is not None else None,
-                       line=owner.sourceline if owner is not None else None, fix=fix)
+                       line=owner.sourceline if owner is not None else None,
+                       fix=f'Make "{expected}" visible '
+                           f'{_WHERE_WORDS.get(params.get("placement", "anywhere"), "in the article")}'
+                           ": remove what hides it, or add it as plain text.")
     if params.get("match") == "regex":
         return Finding("fail", "no text matches the required pattern", expected=expected, fix=fix)
     return _closest(page, scopes, readings, expected, fix)

@@ -160,9 +160,15 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                                  "the regular expression in the rule", expected=expected)]
     wanted = "the original article" if target == "original" else expected
     if near:
-        _, link, url, why = min(near, key=lambda item: item[0])
+        rank, link, url, why = min(near, key=lambda item: item[0])
+        specific = {
+            1: f"Make the link to {expected} visible, with text or an image readers can click.",
+            2: f'Remove rel="nofollow", "ugc" and "sponsored" from the link to {expected}'
+               + (" and the nofollow robots directive from the page." if page_nofollow else "."),
+            3: fix,
+        }.get(rank, fix)
         return [Finding("fail", f"no valid link to {wanted}: {why}", expected=expected, found=url,
-                        where=page.where(link), line=link.sourceline, fix=fix)]
+                        where=page.where(link), line=link.sourceline, fix=specific)]
     return [Finding("fail", f"no link to {wanted} on the page", expected=expected, fix=fix)]
 
 

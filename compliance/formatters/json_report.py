@@ -7,22 +7,24 @@ memory does not grow with the number of pages.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from .. import __version__
 from ..model import PageResult
-from .summary import Tally
+from .summary import ReportContext, Tally
+
+SUFFIX = ".json"
 
 
 def render(results: Iterable[PageResult], out: TextIO,
-           extra: Mapping[str, Any] | None = None) -> None:
-    """``extra`` adds top-level keys (a run's id and state) before the pages."""
+           context: ReportContext | None = None) -> None:
+    context = context or ReportContext()
     tally = Tally()
-    head = {"tool": {"name": "compliance", "version": __version__},
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **(extra or {})}
+    head: dict[str, Any] = {"tool": {"name": "compliance", "version": __version__},
+                            "generated_at": context.generated_at}
+    if context.run:
+        head["run"] = dict(context.run)
     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": [')
     for index, result in enumerate(results):
         tally.add(result)

@@ -1,9 +1,11 @@
-"""Totals shared by the formatters, built as results stream past."""
+"""What the formatters share: totals built as results stream past, and the report context."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from ..model import PageResult
@@ -27,3 +29,29 @@ class Tally:
             "error": self.pages["error"],
             "findings": dict(sorted(self.findings.items())),
         }
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a report may say beyond the results: the run, and names for partner ids."""
+
+    run: Mapping[str, Any] | None = None
+    partners: Mapping[str, str] = field(default_factory=dict)
+    """Partner id to display name."""
+    publishers: Mapping[str, str] = field(default_factory=dict)
+    """Partner id to the name of the publisher whose articles it reprints."""
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def partner_name(self, partner_id: str) -> str:
+        return self.partners.get(partner_id, partner_id)
+
+
+def replayable(results: Iterable[PageResult]) -> Iterable[PageResult]:
+    """Formatters that need two passes (totals first) get something they can read twice."""
+    return list(results) if iter(results) is results else results
+
+
+def problems(result: PageResult) -> list[Any]:
+    """The findings a reader must act on."""
+    return [f for f in result.findings if f.status in {"fail", "error", "needs-review"}]

@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ..model import PageResult
-from .summary import Tally
+from .summary import ReportContext, Tally
+
+SUFFIX = ".txt"
 
 _MARK = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR"}
 
 
-def render(results: Iterable[PageResult], out: TextIO) -> None:
+def render(results: Iterable[PageResult], out: TextIO,
+           context: ReportContext | None = None) -> None:
     tally = Tally()
     for result in results:
         tally.add(result)
