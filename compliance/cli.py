@@ -51,8 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--author", help="author of the original article, for {author}")
     check.add_argument("--rules", type=Path, default=Path("rules"),
                        help="rules folder (default: ./rules)")
-    check.add_argument("--format", choices=sorted(FORMATTERS), default="text",
-                       help="output format (default: text)")
+    check.add_argument("--format", choices=sorted(FORMATTERS), default=None,
+                       help="format printed on stdout (default: text, or nothing when "
+                            "--output is given)")
+    check.add_argument("--output", action="append", default=[], metavar="FORMAT:PATH",
+                       help="also write FORMAT to PATH (repeatable), e.g. json:report.json "
+                            f"(formats: {', '.join(sorted(FORMATTERS))})")
     _fetch_options(check)
 
     run = sub.add_parser("run", help="the nightly job: check every reprint into a run folder",
@@ -68,6 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--processes", type=int, default=None,
                      help="processes for parsing and checking (default: one per core)")
     _fetch_options(run)
+
+    report = sub.add_parser("report", help="render a stored run's report.json in any format")
+    report.add_argument("run", nargs="?", default="latest",
+                        help="run id (default: latest) or a path to a report.json")
+    report.add_argument("--format", choices=sorted(FORMATTERS), required=True)
+    report.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    report.add_argument("--reports", type=Path, default=Path("reports"))
+    report.add_argument("--rules", type=Path, default=Path("rules"),
+                        help="rules folder, for partner names (optional)")
+
+    summary = sub.add_parser("summary", help="partner summaries by e-mail: .eml files, or sent "
+                                             "by SMTP with --send")
+    summary.add_argument("--run", default="latest", help="run id (default: latest)")
+    summary.add_argument("--partner", help="only this partner")
+    summary.add_argument("--send", action="store_true",
+                         help="deliver by SMTP (COMPLIANCE_SMTP_HOST and friends)")
+    summary.add_argument("--reports", type=Path, default=Path("reports"))
+    summary.add_argument("--rules", type=Path, default=Path("rules"))
 
     demo = sub.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and run the "
                                        "nightly job against it")
@@ -153,12 +175,31 @@ def _tallied(results: Iterable[PageResult], seen: dict[str, int]) -> Iterator[Pa
         yield result
 
 
+def _outputs(specs: Sequence[str]) -> list[tuple[str, Path]]:
+    from .formatters import FORMATTERS
+
+    outputs = []
+    for spec in specs:
+        kind, sep, path = spec.partition(":")
+        if not sep or not path or kind not in FORMATTERS:
+            raise UsageError(f"--output {spec!r}: expected FORMAT:PATH with FORMAT one of "
+                             f"{', '.join(sorted(FORMATTERS))}")
+        outputs.append((kind, Path(path)))
+    return outputs
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .files import atomic_open
     from .formatters import FORMATTERS
     from .pipeline import Job, Pipeline
+    from .results import Replay, read_lines, write_line
     from .rules import load_rulebook
+    from .runner import report_context
     from .sources import is_remote
 
+    outputs = _outputs(args.output)
     rulebook = load_rulebook(args.rules)
     targets = _targets(args, sorted(rulebook.partners))
     fetcher = None
@@ -173,13 +214,105 @@ def cmd_check(args: argparse.Namespace) -> int:
     pipeline = Pipeline(rulebook, args.rules, fetcher, processes=1 if len(targets) <= 8 else None,
                         sites=sites)
     seen: dict[str, int] = {}
-    outcomes = pipeline.run(Job(i, t) for i, t in enumerate(targets))
-    FORMATTERS[args.format].render(_tallied((o.result for o in outcomes), seen), sys.stdout)
+    results = _tallied((o.result for o in pipeline.run(Job(i, t) for i, t in enumerate(targets))),
+                       seen)
+    context = report_context(rulebook, None)
+    if not outputs:
+        FORMATTERS[args.format or "text"].render(results, sys.stdout, context)
+    else:
+        # Evaluate first, into a file; then every report reads it, as often as it needs.
+        with tempfile.TemporaryDirectory(prefix="compliance-") as tmp:
+            store = Path(tmp) / "results.jsonl"
+            with store.open("w", encoding="utf-8") as handle:
+                for result in results:
+                    write_line(handle, result)
+            stored = Replay(lambda: read_lines(store))
+            for kind, path in outputs:
+                with atomic_open(path) as handle:
+                    FORMATTERS[kind].render(stored, handle, context)
+            if args.format:
+                FORMATTERS[args.format].render(stored, sys.stdout, context)
     if seen.get("fail"):
         return EXIT_VIOLATION
     if seen.get("error"):
         return EXIT_UNCHECKED
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .formatters import FORMATTERS
+    from .formatters.summary import ReportContext
+    from .results import read_report
+    from .rules import load_rulebook
+    from .runner import report_context
+
+    path = Path(args.run) if args.run.endswith(".json") else args.reports / args.run / "report.json"
+    if not path.exists():
+        raise UsageError(f"{path}: no stored report; name a run in {args.reports} or a "
+                         "report.json")
+    header, pages = read_report(path)
+    run = header.get("run") if isinstance(header.get("run"), dict) else None
+    try:
+        context = report_context(load_rulebook(args.rules), run)  # type: ignore[arg-type]
+    except ComplianceError:
+        context = ReportContext(run=run)  # type: ignore[arg-type]
+    if args.output:
+        from .files import atomic_open
+
+        with atomic_open(args.output) as handle:
+            FORMATTERS[args.format].render(pages, handle, context)
+    else:
+        FORMATTERS[args.format].render(pages, sys.stdout, context)
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from . import notify
+    from .results import read_report
+    from .rules import load_rulebook
+    from .runner import report_context
+
+    run_dir = args.reports / args.run
+    path = run_dir / "report.json"
+    if not path.exists():
+        raise UsageError(f"{path}: no stored report; run `compliance run` first or pass --run")
+    book = load_rulebook(args.rules)
+    header, pages = read_report(path)
+    run = header.get("run") if isinstance(header.get("run"), dict) else None
+    context = report_context(book, run)  # type: ignore[arg-type]
+    partners = sorted({p.target.partner for p in pages})
+    if args.partner:
+        if args.partner not in partners:
+            raise UsageError(f"--partner {args.partner!r}: no pages of that partner in {path}")
+        partners = [args.partner]
+    sender = os.environ.get("COMPLIANCE_MAIL_FROM", "compliance@localhost")
+    summaries = []
+    for partner_id in partners:
+        partner = book.partners.get(partner_id)
+        if partner is None:
+            print(f"compliance: warning: {partner_id}: no rule file any more; skipped",
+                  file=sys.stderr)
+            continue
+        summary = notify.build(partner, [p for p in pages if p.target.partner == partner_id],
+                               context, sender)
+        if summary is None:
+            reason = "no contacts in its rule file" if not partner.contacts else \
+                "all clear, and its rule file asks for no all-clear message"
+            print(f"compliance: {partner_id}: nothing sent ({reason})", file=sys.stderr)
+            continue
+        summaries.append(summary)
+    if not args.send:
+        for summary in summaries:
+            print(notify.write_eml(summary, run_dir.resolve() / "summaries"))
+        return EXIT_OK
+    failures = notify.send(summaries, notify.smtp_settings())
+    for summary in summaries:
+        if summary.partner in failures:
+            print(f"compliance: error: {summary.partner}: {failures[summary.partner]}",
+                  file=sys.stderr)
+        else:
+            print(f"{summary.partner}: sent to {', '.join(summary.recipients)}")
+    return EXIT_UNCHECKED if failures else EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -224,7 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        command = {"check": cmd_check, "run": cmd_run, "demo": cmd_demo, "rules": cmd_rules}
+        command = {"check": cmd_check, "run": cmd_run, "demo": cmd_demo, "rules": cmd_rules,
+                   "report": cmd_report, "summary": cmd_summary}
         return command[args.command](args)
     except (RuleError, ManifestError) as exc:
         for problem in exc.problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -23,12 +24,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, TextIO, cast
+from typing import Any, TextIO, cast
 
 from . import __version__
 from .errors import UsageError
 from .evidence import EvidenceWriter
 from .fetch import Credentials, Fetcher, FetchPolicy, SiteConfig
+from .files import atomic_open
 from .formatters.summary import ReportContext
 from .manifest import scan_manifest
 from .model import PageResult, Target
@@ -42,23 +44,6 @@ EXIT_INTERRUPTED = 130
 
 # ---------------------------------------------------------------------------------------------
 # Files
-
-
-@contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Write to a temporary file beside ``path`` and rename it into place: readers see the old
-    file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    encoding = None if "b" in mode else "utf-8"
-    try:
-        with open(tmp, mode, encoding=encoding) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def point_latest(reports: Path, run_dir: Path) -> None:
@@ -457,8 +442,11 @@ def write_reports(folder: Path, results: Iterable[PageResult], context: ReportCo
             FORMATTERS[kind].render(results, cast(TextIO, handle), context)
     summaries = folder / "summaries"
     summaries.mkdir(exist_ok=True)
+    def only(partner: str) -> Iterator[PageResult]:
+        return (r for r in results if r.target.partner == partner)
+
     for partner in sorted({r.target.partner for r in results}):
-        mine = Replay(lambda p=partner: (r for r in results if r.target.partner == p))
+        mine = Replay(functools.partial(only, partner))
         with atomic_open(summaries / f"{partner}.md") as handle:
             FORMATTERS["markdown"].render(mine, cast(TextIO, handle), context)
 

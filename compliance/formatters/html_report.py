@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from .. import __version__
 from ..model import PageResult
@@ -75,9 +76,12 @@ def render(results: Iterable[PageResult], out: TextIO,
             rules[(rule_id, kind)][status] += 1
     template, css, js = _assets()
     stream = template.generate(
-        css=css, js=js, style_hash=_csp_hash(css), script_hash=_csp_hash(js),
+        # Our own static files, not page content: inlined as they are, so their CSP hashes hold.
+        css=markupsafe.Markup(css), js=markupsafe.Markup(js),
+        style_hash=_csp_hash(css), script_hash=_csp_hash(js),
         run=context.run, generated_at=context.generated_at, version=__version__,
-        totals=tally.to_dict(), by_partner=sorted(partners.items()), by_rule=sorted(rules.items()),
+        totals=tally.to_dict(), by_partner=sorted(partners.items()),
+        by_rule=sorted(rules.items()),
         partner_names=dict(context.partners), pages=(_page(r) for r in results),
     )
     for chunk in stream:
