@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fetch_options(parser: argparse.ArgumentParser) -> None:
-    from .fetch import FetchPolicy
+    from .policy import FetchPolicy
 
     defaults = FetchPolicy()
     group = parser.add_argument_group("fetching (polite defaults; change with care)")
@@ -131,7 +131,7 @@ def _fetch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _policy(args: argparse.Namespace) -> Any:
-    from .fetch import FetchPolicy
+    from .policy import FetchPolicy
 
     for name in ("concurrency", "per_host"):
         if getattr(args, name) < 1:
@@ -193,10 +193,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from .files import atomic_open
     from .formatters import FORMATTERS
+    from .formatters.summary import report_context
     from .pipeline import Job, Pipeline
     from .results import Replay, read_lines, write_line
     from .rules import load_rulebook
-    from .runner import report_context
     from .sources import is_remote
 
     outputs = _outputs(args.output)
@@ -241,10 +241,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .formatters import FORMATTERS
-    from .formatters.summary import ReportContext
+    from .formatters.summary import ReportContext, report_context
     from .results import read_report
     from .rules import load_rulebook
-    from .runner import report_context
 
     path = Path(args.run) if args.run.endswith(".json") else args.reports / args.run / "report.json"
     if not path.exists():
@@ -268,9 +267,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from . import notify
+    from .formatters.summary import report_context
     from .results import read_report
     from .rules import load_rulebook
-    from .runner import report_context
 
     run_dir = args.reports / args.run
     path = run_dir / "report.json"

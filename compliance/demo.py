@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import UsageError
-from .fetch import FetchPolicy
+from .policy import FetchPolicy
 from .runner import RunOptions, nightly
 
 

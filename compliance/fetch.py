@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import os
 import random
 import socket
 import threading
@@ -31,40 +30,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import __version__
 from .errors import PageError
+from .policy import FetchPolicy
 
-CONTACT_URL = os.environ.get("COMPLIANCE_CONTACT", "https://compliance.invalid/bot")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """How we treat partner sites. The defaults are the polite ones; tests and the demo, which
-    talk to a server of their own on loopback, may relax the host delay."""
-
-    contact: str = CONTACT_URL
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    deadline: float = 90.0
-    """Total time for one page: connecting, redirects, retries and the body."""
-    max_bytes: int = 15 * 1024 * 1024
-    """Bytes received on the wire for one response."""
-    max_decoded: int = 40 * 1024 * 1024
-    """Bytes after decompression: stops a compression bomb."""
-    max_redirects: int = 5
-    retries: int = 3
-    backoff: float = 1.0
-    max_retry_after: float = 120.0
-    concurrency: int = 16
-    per_host: int = 2
-    host_delay: float = 1.0
-    obey_robots: bool = True
-
-    @property
-    def user_agent(self) -> str:
-        return f"compliance/{__version__} (licence compliance checker; +{self.contact})"
 
 
 class FetchError(PageError):

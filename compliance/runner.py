@@ -19,7 +19,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,12 +29,13 @@ from typing import Any, TextIO, cast
 from . import __version__
 from .errors import UsageError
 from .evidence import EvidenceWriter
-from .fetch import Credentials, Fetcher, FetchPolicy, SiteConfig
+from .fetch import Credentials, Fetcher, SiteConfig
 from .files import atomic_open
-from .formatters.summary import ReportContext
+from .formatters.summary import ReportContext, report_context
 from .manifest import scan_manifest
 from .model import PageResult, Target
 from .pipeline import Job, Outcome, Pipeline
+from .policy import FetchPolicy
 from .results import Replay
 from .rules import RuleBook, load_rulebook
 
@@ -422,14 +423,6 @@ class _Results:
 
 REPORT_FILES = {"report.json": "json", "index.html": "html", "junit.xml": "junit",
                 "findings.csv": "csv"}
-
-
-def report_context(book: RuleBook, run: Mapping[str, Any] | None) -> ReportContext:
-    return ReportContext(
-        run=run,
-        partners={pid: partner.name for pid, partner in book.partners.items()},
-        publishers={pid: partner.publisher.name for pid, partner in book.partners.items()},
-    )
 
 
 def write_reports(folder: Path, results: Iterable[PageResult], context: ReportContext) -> None:

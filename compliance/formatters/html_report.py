@@ -18,9 +18,6 @@ from importlib import resources
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-import jinja2
-import markupsafe
-
 from .. import __version__
 from ..model import PageResult
 from .summary import ReportContext, Tally, problems, replayable
@@ -29,7 +26,9 @@ SUFFIX = ".html"
 
 
 @cache
-def _assets() -> tuple[jinja2.Template, str, str]:
+def _assets() -> tuple[Any, str, str]:
+    import jinja2  # only reports in HTML pay for the import
+
     folder = resources.files("compliance").joinpath("templates")
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                                      trim_blocks=False)
@@ -74,6 +73,8 @@ def render(results: Iterable[PageResult], out: TextIO,
         partners[result.target.partner][result.status] += 1
         for rule_id, kind, status in {(f.rule_id, f.type, f.status) for f in result.findings}:
             rules[(rule_id, kind)][status] += 1
+    import markupsafe
+
     template, css, js = _assets()
     stream = template.generate(
         # Our own static files, not page content: inlined as they are, so their CSP hashes hold.

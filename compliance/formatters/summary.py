@@ -47,6 +47,15 @@ class ReportContext:
         return self.partners.get(partner_id, partner_id)
 
 
+def report_context(book: Any, run: Mapping[str, Any] | None = None) -> ReportContext:
+    """Names for a report, from a :class:`~compliance.rules.RuleBook`."""
+    return ReportContext(
+        run=run,
+        partners={pid: partner.name for pid, partner in book.partners.items()},
+        publishers={pid: partner.publisher.name for pid, partner in book.partners.items()},
+    )
+
+
 def replayable(results: Iterable[PageResult]) -> Iterable[PageResult]:
     """Formatters that need two passes (totals first) get something they can read twice."""
     return list(results) if iter(results) is results else results
