@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ComplianceError, ManifestError, RuleError, UsageError
-from .model import PageResult, Target
+from .model import FAIL_ON, PageResult, Target, exit_code
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
 
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", action="append", default=[], metavar="FORMAT:PATH",
                        help="also write FORMAT to PATH (repeatable), e.g. json:report.json "
                             f"(formats: {', '.join(sorted(FORMATTERS))})")
+    check.add_argument("--fail-on", choices=FAIL_ON, default="fail",
+                       help="what makes the exit code 1: fail (default), also needs-review, or "
+                            "also warning-severity failures")
     _fetch_options(check)
 
     run = sub.add_parser("run", help="the nightly job: check every reprint into a run folder",
@@ -69,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, default=Path("reports"))
     run.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_ID",
                      help="finish an interrupted run (default: the newest unfinished one)")
+    run.add_argument("--fail-on", choices=FAIL_ON, default="fail",
+                     help="what makes the exit code 1 (as for check)")
     run.add_argument("--processes", type=int, default=None,
                      help="processes for parsing and checking (default: one per core)")
     _fetch_options(run)
@@ -170,8 +175,12 @@ def _targets(args: argparse.Namespace, partners: Sequence[str]) -> list[Target]:
 
 
 def _tallied(results: Iterable[PageResult], seen: dict[str, int]) -> Iterator[PageResult]:
+    from .model import has_warning
+
     for result in results:
         seen[result.status] = seen.get(result.status, 0) + 1
+        if has_warning(result):
+            seen["warning"] = seen.get("warning", 0) + 1
         yield result
 
 
@@ -232,11 +241,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     FORMATTERS[kind].render(stored, handle, context)
             if args.format:
                 FORMATTERS[args.format].render(stored, sys.stdout, context)
-    if seen.get("fail"):
-        return EXIT_VIOLATION
-    if seen.get("error"):
-        return EXIT_UNCHECKED
-    return EXIT_OK
+    return exit_code(seen, bool(seen.get("warning")), args.fail_on)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -320,7 +325,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.manifest and not args.resume:
         raise UsageError("give --manifest FILE (or a folder of manifests), or --resume")
     options = RunOptions(manifests=args.manifest, rules=args.rules, reports=args.reports,
-                         resume=args.resume, policy=_policy(args), processes=args.processes)
+                         resume=args.resume, policy=_policy(args), processes=args.processes,
+                         fail_on=args.fail_on)
     code, run = nightly(options)
     print(run.dir)
     return code

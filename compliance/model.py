@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["pass", "fail", "error", "skip", "needs-review"]
+Status = Literal["pass", "fail", "error", "skip", "needs-review", "waived"]
 Severity = Literal["error", "warning"]
-PageStatus = Literal["pass", "fail", "error"]
+PageStatus = Literal["pass", "fail", "error", "needs-review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +120,14 @@ class PageResult:
 
 
 def page_status(findings: tuple[Finding, ...]) -> PageStatus:
-    """A page fails on any error-severity failure; it is in error if a rule could not decide."""
+    """A page fails on any error-severity failure; it is in error if a rule could not run,
+    and needs review if a rule could not decide."""
     if any(f.status == "fail" and f.severity == "error" for f in findings):
         return "fail"
     if any(f.status == "error" for f in findings):
         return "error"
+    if any(f.status == "needs-review" and f.severity == "error" for f in findings):
+        return "needs-review"
     return "pass"
 
 
@@ -148,3 +151,26 @@ class Rule:
     description: str | None = None
     source: str | None = None
     """``file:line`` where the rule (or its last override) is written."""
+
+
+FAIL_ON = ("fail", "needs-review", "warning")
+
+
+def exit_code(pages: Mapping[str, int], warned: bool = False, fail_on: str = "fail") -> int:
+    """The command's exit code from page statuses: 1 for a violation (what counts as one is
+    ``fail_on``: ``fail``, also ``needs-review``, or also ``warning``-severity failures),
+    3 when nothing failed but a page could not be checked, else 0."""
+    if pages.get("fail"):
+        return 1
+    if fail_on in {"needs-review", "warning"} and pages.get("needs-review"):
+        return 1
+    if fail_on == "warning" and warned:
+        return 1
+    if pages.get("error"):
+        return 3
+    return 0
+
+
+def has_warning(result: PageResult) -> bool:
+    return any(f.status in {"fail", "needs-review"} and f.severity == "warning"
+               for f in result.findings)

@@ -33,7 +33,7 @@ from .fetch import Credentials, Fetcher, SiteConfig
 from .files import atomic_open
 from .formatters.summary import ReportContext, report_context
 from .manifest import scan_manifest
-from .model import PageResult, Target
+from .model import PageResult, Target, exit_code, has_warning
 from .pipeline import Job, Outcome, Pipeline
 from .policy import FetchPolicy
 from .results import Replay
@@ -118,7 +118,8 @@ class Progress:
         self.log = log
         self.tty = stream.isatty() if tty is None else tty
         self.every = every
-        self.counts = {"pass": 0, "fail": 0, "error": 0}
+        self.counts = {"pass": 0, "fail": 0, "error": 0, "needs-review": 0}
+        self.warned = False
         self.done = 0
         self.started = time.monotonic()
         self._last = 0.0
@@ -132,6 +133,7 @@ class Progress:
     def update(self, result: PageResult) -> None:
         self.done += 1
         self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        self.warned = self.warned or has_warning(result)
         now = time.monotonic()
         if self.tty:
             if now - self._last >= 0.1 or self.done == self.total:
@@ -280,6 +282,7 @@ class RunOptions:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     processes: int | None = None
     progress: TextIO = sys.stderr
+    fail_on: str = "fail"
 
 
 def _tame_malloc() -> None:
@@ -370,7 +373,7 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     log_file.close()
     if stopped_by:
         return EXIT_INTERRUPTED, run
-    return _exit_code(progress.counts), run
+    return exit_code(progress.counts, progress.warned, options.fail_on), run
 
 
 def _prepare(run: Run, options: RunOptions, book: RuleBook) -> RunInfo:
@@ -448,11 +451,3 @@ def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBo
     meta = {"id": info.id, "complete": info.complete, "started_at": info.started_at,
             **({"finished_at": info.finished_at} if info.finished_at else {})}
     write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta))
-
-
-def _exit_code(counts: dict[str, int]) -> int:
-    if counts.get("fail"):
-        return 1
-    if counts.get("error"):
-        return 3
-    return 0

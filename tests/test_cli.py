@@ -8,7 +8,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from .conftest import FIXTURES, ORIGINAL, run_cli
+from .conftest import FIXTURES, ORIGINAL, ROOT, run_cli
 
 SEED = FIXTURES / "seed"
 PARTNER = ["--partner", "american-military-news", "--original-url", ORIGINAL,
@@ -52,7 +52,7 @@ def test_violation_exit_1_with_valid_json_and_exact_findings():
                                'rel="nofollow", so it is not followed')
     assert link["where"] == '//*[@id="post-101"]/div/p[5]/em/a'
     assert link["line"] == 23
-    assert document["summary"] == {"pages": 1, "pass": 0, "fail": 1, "error": 0,
+    assert document["summary"] == {"pages": 1, "pass": 0, "fail": 1, "error": 0, "needs-review": 0,
                                    "findings": {"fail": 1, "pass": 1, "skip": 1}}
 
 
@@ -138,3 +138,33 @@ def test_verbose_shows_traceback():
     result = run_cli("--verbose", "check", "--partner", "nobody", "x.html")
     assert result.returncode == 2
     assert "Traceback" in result.stderr
+
+
+def test_fail_on_decides_what_sets_exit_1(tmp_path):
+    rules = tmp_path / "rules"
+    (rules / "publishers").mkdir(parents=True)
+    (rules / "partners").mkdir()
+    publisher = (ROOT / "rules" / "publishers" / "rferl.yaml").read_text("utf-8")
+    (rules / "publishers" / "rferl.yaml").write_text(publisher, "utf-8")
+    (rules / "partners" / "p.yaml").write_text(
+        "partner: {id: p, name: P}\nextends: rferl\noverrides:\n"
+        "  credit-line: {params: {match: fuzzy, threshold: 90, review_threshold: 70}}\n"
+        "  photo-credit: {severity: warning}\n  link-to-original: {enabled: false}\n", "utf-8")
+    review = FIXTURES / "attribution_text" / "fail" / "fuzzy-needs-review.html"
+    warned = tmp_path / "no-caption.html"  # the seed reprint with its photo credit dropped
+    warned.write_text((SEED / "amn-reprint.html").read_text("utf-8").replace(
+        " (Kremlin/Released)", ""), "utf-8")
+    base = ["check", "--rules", str(rules), "--partner", "p", "--original-url", ORIGINAL,
+            "--photo-credit", "(Kremlin/Released)"]
+    codes = {
+        (page.name, fail_on): run_cli(*base, "--fail-on", fail_on, str(page)).returncode
+        for page in (review, warned) for fail_on in ("fail", "needs-review", "warning")
+    }
+    assert codes == {
+        ("fuzzy-needs-review.html", "fail"): 0, ("fuzzy-needs-review.html", "needs-review"): 1,
+        ("fuzzy-needs-review.html", "warning"): 1,
+        ("no-caption.html", "fail"): 0, ("no-caption.html", "needs-review"): 0,
+        ("no-caption.html", "warning"): 1,
+    }
+    text = run_cli(*base, str(review)).stdout
+    assert text.splitlines()[0] == f"REVIEW  p  {review}"

@@ -152,8 +152,8 @@ def test_a_file_with_typos_yields_every_error_with_file_line_and_path(rules_dir)
         "rules/publishers/rferl.yaml:19 $.rules[3].id: 'Bad_ID' is not a valid id: use lower-case "
         "letters, digits and single hyphens, e.g. 'credit-line'",
         "rules/publishers/rferl.yaml:23 $.rules[4].params.placment: unknown key 'placment'; did you "
-        "mean 'placement'? allowed here: case_sensitive, match, placement, scope, text, threshold, "
-        "within_words",
+        "mean 'placement'? allowed here: case_sensitive, match, placement, review_threshold, scope, "
+        "text, threshold, within_words",
         "rules/publishers/rferl.yaml:23 $.rules[4].params.text: invalid wording template "
         "'Originally published by {publsher}.': unknown placeholder {publsher}; known: "
         "{publisher}, {original_url}, {title}, {author} (write {{ and }} for literal braces)",

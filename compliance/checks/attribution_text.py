@@ -9,7 +9,9 @@ Parameters:
 - ``match``: ``normalized`` (default) ignores case, Unicode forms, curly vs straight quotes,
   dashes, no-break and zero-width spaces, and white space, and finds the wording even when it
   is split across inline elements (``<a>``, ``<em>``, ``<strong>``, ``<br>``).
-  ``fuzzy`` accepts text whose similarity is at least ``threshold`` (0-100, default 90).
+  ``fuzzy`` accepts text whose similarity is at least ``threshold`` (0-100, default 90);
+  text at least ``review_threshold`` similar (default 75) but below ``threshold`` is reported
+  ``needs-review``, with what was found, for a person to decide.
   ``regex`` searches the normalised text with a pattern (time-limited).
 - ``case_sensitive``: default false.
 - ``placement``: ``anywhere`` (default), ``start`` or ``end`` of the article body; the wording
@@ -55,6 +57,7 @@ PARAMS: dict[str, Any] = {
         "text": {"type": "string", "minLength": 1, "format": "template"},
         "match": {"enum": ["normalized", "fuzzy", "regex"], "default": "normalized"},
         "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 90},
+        "review_threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 75},
         "case_sensitive": {"type": "boolean", "default": False},
         "placement": {"enum": ["anywhere", "start", "end"], "default": "anywhere"},
         "within_words": {"type": "integer", "minimum": 0, "default": 60},
@@ -79,7 +82,8 @@ def _search(view: TextView, readings: list[str], params: Any) -> tuple[int, int,
     """Offsets of the best match in ``view`` and its score, or None."""
     mode = params.get("match", "normalized")
     if mode == "fuzzy":
-        threshold = float(params.get("threshold", 90))
+        threshold = min(float(params.get("threshold", 90)),
+                        float(params.get("review_threshold", 75)))
         haystack = view.text if params.get("case_sensitive") else view.text.lower()
         best: tuple[int, int, float] | None = None
         for reading in readings:
@@ -156,6 +160,12 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                         f" (within {params.get('within_words', 60)} words).")
                 return [Finding("fail", f"the required wording is {problem}", expected=expected,
                                 found=found, where=where, line=line, fix=move)]
+            threshold = float(params.get("threshold", 90))
+            if score < threshold:
+                return [Finding("needs-review", f"text {score:.0f}% similar to the required "
+                                                f"wording, below the {threshold:.0f}% needed: a "
+                                                "person should decide whether it meets the licence",
+                                expected=expected, found=found, where=where, line=line, fix=fix)]
             similarity = "" if score >= 100 else f" ({score:.0f}% similar)"
             return [Finding("pass", f"required wording found{similarity}", expected=expected,
                             found=found, where=where, line=line)]

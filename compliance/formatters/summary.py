@@ -27,6 +27,7 @@ class Tally:
             "pass": self.pages["pass"],
             "fail": self.pages["fail"],
             "error": self.pages["error"],
+            "needs-review": self.pages["needs-review"],
             "findings": dict(sorted(self.findings.items())),
         }
 

@@ -10,7 +10,7 @@ from .summary import ReportContext, Tally
 
 SUFFIX = ".txt"
 
-_MARK = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR"}
+_MARK = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "needs-review": "REVIEW"}
 
 
 def render(results: Iterable[PageResult], out: TextIO,
@@ -40,5 +40,7 @@ def render(results: Iterable[PageResult], out: TextIO,
             out.write(f"    note: {note}\n")
         out.flush()
     summary = tally.to_dict()
+    review = f", {summary['needs-review']} to review" if summary["needs-review"] else ""
     out.write(f"\n{summary['pages']} page{'s' if summary['pages'] != 1 else ''}: "
-              f"{summary['pass']} pass, {summary['fail']} fail, {summary['error']} error\n")
+              f"{summary['pass']} pass, {summary['fail']} fail, {summary['error']} error"
+              f"{review}\n")
