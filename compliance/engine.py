@@ -14,6 +14,7 @@ from .errors import ComplianceError
 from .model import Finding, PageResult, Rule, Target, page_status
 from .page import Page
 from .rules import RuleBook
+from .waivers import apply as apply_waivers
 
 Reader = Callable[[Target], Page]
 
@@ -38,7 +39,7 @@ def judge(target: Target, rulebook: RuleBook, read: Reader) -> PageResult:
         page = read(target)
     except ComplianceError as exc:
         return PageResult(target, "error", error=str(exc))
-    findings = evaluate(page, partner.rules)
+    findings = apply_waivers(evaluate(page, partner.rules), target, rulebook.waivers)
     return PageResult(target, page_status(findings), findings, url=page.url,
                       encoding=page.encoding, notes=page.notes)
 

@@ -29,6 +29,8 @@ class Finding:
     rule_id: str = ""
     type: str = ""
     severity: Severity = "error"
+    waiver: str | None = None
+    """The waiver that excused (or, expired, no longer excuses) this finding."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -38,7 +40,7 @@ class Finding:
             "severity": self.severity,
             "message": self.message,
         }
-        for key in ("expected", "found", "where", "line", "fix"):
+        for key in ("expected", "found", "where", "line", "fix", "waiver"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -111,7 +113,7 @@ class PageResult:
             Finding(status=f["status"], message=f["message"], expected=f.get("expected"),
                     found=f.get("found"), where=f.get("where"), line=f.get("line"),
                     fix=f.get("fix"), rule_id=f["check"], type=f["type"],
-                    severity=f["severity"])
+                    severity=f["severity"], waiver=f.get("waiver"))
             for f in data.get("findings", ())
         )
         return cls(target, data["status"], findings, error=data.get("error"),

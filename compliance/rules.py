@@ -8,6 +8,7 @@ add rules of its own.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -24,6 +25,8 @@ import yaml
 from .checks import REGISTRY
 from .errors import RuleError
 from .model import Publisher, Rule
+from .waivers import Waiver
+from .waivers import schema as waiver_schema
 
 RULE_SUFFIXES = (".yaml", ".yml", ".json")
 PathKey = tuple[str | int, ...]
@@ -99,7 +102,9 @@ def read_document(path: Path) -> tuple[Document | None, list[str]]:
                 return result
             if isinstance(node, yaml.SequenceNode):
                 return [build(item, (*key, i)) for i, item in enumerate(node.value)]
-            return loader.construct_object(node, deep=True)
+            value = loader.construct_object(node, deep=True)
+            # YAML reads 2027-01-31 as a date; rule files and schemas speak JSON, so a string.
+            return value.isoformat() if isinstance(value, datetime.date) else value
 
         doc.data = build(node, ())
     except yaml.YAMLError as exc:
@@ -229,11 +234,12 @@ class Partner:
 
 @dataclass
 class RuleBook:
-    """All partners of a rules folder, resolved and validated."""
+    """All partners of a rules folder, resolved and validated, and the waivers."""
 
     partners: dict[str, Partner]
     publishers: dict[str, Publisher]
     files: list[Path]
+    waivers: tuple[Waiver, ...] = ()
 
     def partner(self, partner_id: str) -> Partner:
         return self.partners[partner_id]
@@ -475,10 +481,47 @@ def load_rulebook(root: Path, paths: Iterable[Path] | None = None) -> RuleBook:
                 fetch=freeze(info.get("fetch") or {}),
                 notify=freeze(info.get("notify") or {}),
             )
+    waivers: list[Waiver] = []
+    if paths is None and (root / "waivers.yaml").exists():
+        waivers = load_waivers(root / "waivers.yaml", partners, resolver.problems)
     problems = sorted(set(resolver.problems), key=_problem_order)
     if problems:
         raise RuleError(problems)
-    return RuleBook(partners, publishers, files)
+    return RuleBook(partners, publishers, files, tuple(waivers))
+
+
+def load_waivers(path: Path, partners: Mapping[str, Partner], problems: list[str]) -> list[Waiver]:
+    """Every waiver of ``path``, checked against the schema and the partners' rules."""
+    doc, found = read_document(path)
+    problems.extend(found)
+    if doc is None:
+        return []
+    errors = schema_problems(doc, doc.data, waiver_schema())
+    problems.extend(errors)
+    if errors:
+        return []
+    waivers: list[Waiver] = []
+    for index, item in enumerate(doc.data["waivers"]):
+        key: PathKey = ("waivers", index)
+        partner = partners.get(item["partner"])
+        if partner is None:
+            problems.append(doc.at((*key, "partner"), f"unknown partner {item['partner']!r}; "
+                                   f"known: {', '.join(sorted(partners)) or 'none'}"))
+            continue
+        rule_ids = [r.id for r in partner.rules]
+        if item["rule"] != "*" and item["rule"] not in rule_ids:
+            problems.append(doc.at((*key, "rule"), f"{partner.id} has no rule {item['rule']!r}; "
+                                   f"its rules: {', '.join(rule_ids)} (or * for all)"))
+            continue
+        try:
+            expires = datetime.date.fromisoformat(item["expires"])
+        except ValueError:
+            problems.append(doc.at((*key, "expires"), f"{item['expires']!r} is not a date"))
+            continue
+        waivers.append(Waiver(f"{display(path)}:{doc.line(key)}", item["partner"], item["rule"],
+                              item["reason"], item["approved_by"], expires, item.get("url"),
+                              item.get("url_pattern")))
+    return waivers
 
 
 def _problem_order(text: str) -> tuple[str, int, str]:

@@ -365,7 +365,11 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     info.complete = not stopped_by and len(offsets) == info.total
     if info.complete:
         info.finished_at = _now()
-    _write_report(run, info, offsets, book)
+    stale = _stale_waivers(book, run.results(offsets)) if book.waivers else []
+    for waiver in stale:
+        log(f"waiver matched nothing in this run: {waiver['id']} ({waiver['partner']} "
+            f"{waiver['rule']} on {waiver['url']})")
+    _write_report(run, info, offsets, book, stale)
     run.save_info(info)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}; peak memory of the "
@@ -447,7 +451,15 @@ def write_reports(folder: Path, results: Iterable[PageResult], context: ReportCo
             FORMATTERS["markdown"].render(mine, cast(TextIO, handle), context)
 
 
-def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBook) -> None:
+def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBook,
+                  stale: list[dict[str, Any]]) -> None:
     meta = {"id": info.id, "complete": info.complete, "started_at": info.started_at,
             **({"finished_at": info.finished_at} if info.finished_at else {})}
-    write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta))
+    extra = {"waivers": {"unmatched": stale}} if book.waivers else {}
+    write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta, extra))
+
+
+def _stale_waivers(book: RuleBook, results: Iterable[PageResult]) -> list[dict[str, Any]]:
+    """Waivers that matched no finding of the run: candidates for removal."""
+    used = {f.waiver for r in results for f in r.findings if f.waiver}
+    return [w.to_dict() for w in book.waivers if w.id not in used]

@@ -57,6 +57,7 @@ def _page(result: PageResult) -> dict[str, Any]:
         "http_status": fetch.get("http_status"), "evidence": fetch.get("evidence"),
         "problems": problems(result),
         "passed": sorted({f.rule_id for f in result.findings if f.status == "pass"}),
+        "waived": [f for f in result.findings if f.status == "waived"],
     }
 
 
@@ -84,6 +85,7 @@ def render(results: Iterable[PageResult], out: TextIO,
         totals=tally.to_dict(), by_partner=sorted(partners.items()),
         by_rule=sorted(rules.items()),
         partner_names=dict(context.partners), pages=(_page(r) for r in results),
+        unmatched_waivers=(context.extra.get("waivers") or {}).get("unmatched", []),
     )
     for chunk in stream:
         out.write(chunk)

@@ -25,6 +25,7 @@ def render(results: Iterable[PageResult], out: TextIO,
                             "generated_at": context.generated_at}
     if context.run:
         head["run"] = dict(context.run)
+    head.update(context.extra)
     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": [')
     for index, result in enumerate(results):
         tally.add(result)

@@ -43,15 +43,18 @@ class ReportContext:
     """Partner id to the name of the publisher whose articles it reprints."""
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """More top-level report sections, such as the waivers a run did not use."""
 
     def partner_name(self, partner_id: str) -> str:
         return self.partners.get(partner_id, partner_id)
 
 
-def report_context(book: Any, run: Mapping[str, Any] | None = None) -> ReportContext:
+def report_context(book: Any, run: Mapping[str, Any] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> ReportContext:
     """Names for a report, from a :class:`~compliance.rules.RuleBook`."""
     return ReportContext(
-        run=run,
+        run=run, extra=dict(extra or {}),
         partners={pid: partner.name for pid, partner in book.partners.items()},
         publishers={pid: partner.publisher.name for pid, partner in book.partners.items()},
     )
