@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", action="append", default=[], metavar="FORMAT:PATH",
                        help="also write FORMAT to PATH (repeatable), e.g. json:report.json "
                             f"(formats: {', '.join(sorted(FORMATTERS))})")
+    check.add_argument("--baseline", type=Path, metavar="REPORT",
+                       help="a JSON report of known problems: only findings not in it set the "
+                            "exit code (each identified by partner, page and rule)")
     check.add_argument("--fail-on", choices=FAIL_ON, default="fail",
                        help="what makes the exit code 1: fail (default), also needs-review, or "
                             "also warning-severity failures")
@@ -223,8 +226,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     pipeline = Pipeline(rulebook, args.rules, fetcher, processes=1 if len(targets) <= 8 else None,
                         sites=sites)
     seen: dict[str, int] = {}
-    results = _tallied((o.result for o in pipeline.run(Job(i, t) for i, t in enumerate(targets))),
-                       seen)
+    judged = (o.result for o in pipeline.run(Job(i, t) for i, t in enumerate(targets)))
+    if args.baseline:
+        from .baseline import Baseline
+
+        baseline = Baseline.load(args.baseline)
+        results = baseline.tally(judged, seen)
+    else:
+        results = _tallied(judged, seen)
     context = report_context(rulebook, None)
     if not outputs:
         FORMATTERS[args.format or "text"].render(results, sys.stdout, context)
@@ -241,6 +250,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     FORMATTERS[kind].render(stored, handle, context)
             if args.format:
                 FORMATTERS[args.format].render(stored, sys.stdout, context)
+    if args.baseline:
+        print(f"compliance: {seen.get('known', 0)} failing finding(s) are in the baseline and do "
+              f"not count; {seen.get('new', 0)} are new", file=sys.stderr)
     return exit_code(seen, bool(seen.get("warning")), args.fail_on)
 
 

@@ -168,3 +168,26 @@ def test_fail_on_decides_what_sets_exit_1(tmp_path):
     }
     text = run_cli(*base, str(review)).stdout
     assert text.splitlines()[0] == f"REVIEW  p  {review}"
+
+
+def test_baseline_fails_only_on_new_findings(tmp_path):
+    broken = FIXTURES / "link_back" / "fail" / "rel-nofollow.html"
+    baseline = tmp_path / "baseline.json"
+    first = run_cli("check", *PARTNER, "--output", f"json:{baseline}", str(broken))
+    assert first.returncode == 1
+    again = run_cli("check", *PARTNER, "--baseline", str(baseline), str(broken))
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == ("compliance: 1 failing finding(s) are in the baseline and do not "
+                            "count; 0 are new\n")
+    assert again.stdout.splitlines()[0].startswith("FAIL "), "reports still show the problem"
+    worse = tmp_path / "rel-nofollow.html"  # same page, now also without its credit line
+    worse.write_text(broken.read_text("utf-8").replace("reprinted with permission", "reprinted"),
+                     "utf-8")
+    baseline.write_text(baseline.read_text("utf-8").replace(str(broken), str(worse)), "utf-8")
+    new = run_cli("check", *PARTNER, "--baseline", str(baseline), str(worse))
+    assert new.returncode == 1
+    assert new.stderr.endswith("1 failing finding(s) are in the baseline and do not count; 1 are "
+                               "new\n")
+    bad = run_cli("check", *PARTNER, "--baseline", str(tmp_path / "nope.json"), str(broken))
+    assert (bad.returncode, bad.stderr) == (2, f"compliance: error: --baseline "
+                                               f"{tmp_path / 'nope.json'}: no such file\n")
