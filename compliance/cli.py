@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="finish an interrupted run (default: the newest unfinished one)")
     run.add_argument("--fail-on", choices=FAIL_ON, default="fail",
                      help="what makes the exit code 1 (as for check)")
+    run.add_argument("--history", type=Path,
+                     help="run history database (default: <reports>/history.sqlite)")
     run.add_argument("--processes", type=int, default=None,
                      help="processes for parsing and checking (default: one per core)")
     _fetch_options(run)
@@ -99,12 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--reports", type=Path, default=Path("reports"))
     summary.add_argument("--rules", type=Path, default=Path("rules"))
 
+    history = sub.add_parser("history", help="past runs, the changes between two, a partner's "
+                                             "trend")
+    history.add_argument("--reports", type=Path, default=Path("reports"))
+    history.add_argument("--history", type=Path, help="database (default: "
+                                                      "<reports>/history.sqlite)")
+    history.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"),
+                         help="what changed between two runs")
+    history.add_argument("--partner", help="failing pages per run and mean time to fix")
+    history.add_argument("--limit", type=int, default=30, help="runs to list (default 30)")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+
     demo = sub.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and run the "
                                        "nightly job against it")
     demo.add_argument("--reports", type=Path, default=Path("reports"))
     demo.add_argument("--site", type=Path, default=Path("fixtures/site"),
                       help="the demo site folder (default: fixtures/site)")
     demo.add_argument("--rules", type=Path, default=Path("rules"))
+    demo.add_argument("--port", type=int, default=8631,
+                      help="port on 127.0.0.1 (default 8631; 0 for any free port)")
 
     rules = sub.add_parser("rules", help="work with licence rule files")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
@@ -338,16 +353,69 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("give --manifest FILE (or a folder of manifests), or --resume")
     options = RunOptions(manifests=args.manifest, rules=args.rules, reports=args.reports,
                          resume=args.resume, policy=_policy(args), processes=args.processes,
-                         fail_on=args.fail_on)
+                         fail_on=args.fail_on, history=args.history)
     code, run = nightly(options)
     print(run.dir)
     return code
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    from .history import History
+
+    path = args.history or args.reports / "history.sqlite"
+    if not path.exists():
+        raise UsageError(f"{path}: no run history yet; `compliance run` records one")
+    history = History(path)
+    try:
+        if args.diff:
+            old, new = args.diff
+            for run_id in (old, new):
+                if history.started(run_id) is None:
+                    raise UsageError(f"--diff: no run {run_id!r} in {path}")
+            data: Any = history.diff(new, old).to_dict()
+            if args.format == "text":
+                for name in ("new", "persisting", "fixed", "gone"):
+                    print(f"{name} ({len(data[name])}):")
+                    for change in data[name]:
+                        since = f" (since {change['first_seen']}, {change['days_open']} days)" \
+                            if "first_seen" in change else ""
+                        print(f"  {change['partner']}  {change['page']}  {change['rule']}"
+                              f"{since}")
+        elif args.partner:
+            trend = history.trend(args.partner, args.limit)
+            if not trend:
+                raise UsageError(f"--partner {args.partner!r}: no runs of that partner in {path}")
+            mean, fixes = history.mean_time_to_fix(args.partner)
+            data = {"partner": args.partner, "mean_days_to_fix": mean, "fixes": fixes,
+                    "runs": [{"run": r, "started_at": s, "failing_pages": n}
+                             for r, s, n in trend]}
+            if args.format == "text":
+                for row in data["runs"]:
+                    print(f"{row['run']}  {row['started_at']}  {row['failing_pages']:5d} failing "
+                          f"page{'s' if row['failing_pages'] != 1 else ''}")
+                print("mean time to fix: " + (f"{mean:.1f} days over {fixes} fixes" if mean
+                                               is not None else "no fixes recorded yet"))
+        else:
+            data = history.runs(args.limit)
+            if args.format == "text":
+                for row in data:
+                    state = "" if row["complete"] else "  (unfinished)"
+                    print(f"{row['id']}  {row['started_at']}  {row['pages']:6d} pages  "
+                          f"{row['pass']:6d} pass  {row['fail']:6d} fail  {row['error']:6d} "
+                          f"error{state}")
+        if args.format == "json":
+            print(json.dumps(data, indent=2))
+    finally:
+        history.close()
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    code, run_dir = run_demo(args.site, args.rules, args.reports)
+    code, run_dir = run_demo(args.site, args.rules, args.reports, args.port)
     print(run_dir)
     return code
 
@@ -375,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         command = {"check": cmd_check, "run": cmd_run, "demo": cmd_demo, "rules": cmd_rules,
-                   "report": cmd_report, "summary": cmd_summary}
+                   "report": cmd_report, "summary": cmd_summary, "history": cmd_history}
         return command[args.command](args)
     except (RuleError, ManifestError) as exc:
         for problem in exc.problems:

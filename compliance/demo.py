@@ -39,9 +39,13 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         pass
 
 
+DEFAULT_PORT = 8631
+
+
 @contextlib.contextmanager
-def serve(site: Path) -> Iterator[str]:
-    """Serve ``site`` on 127.0.0.1 (a free port) for the duration; yield its base URL."""
+def serve(site: Path, port: int = 0) -> Iterator[str]:
+    """Serve ``site`` on 127.0.0.1 for the duration; yield its base URL. Port 0 takes any free
+    port; the demo's default is fixed, so that run history knows the pages again next time."""
     redirects: dict[str, str] = {}
     listing = site / "_redirects.txt"
     if listing.exists():
@@ -50,8 +54,12 @@ def serve(site: Path) -> Iterator[str]:
             if len(parts) == 2 and not line.startswith("#"):
                 redirects[parts[0]] = parts[1]
     handler = type("Handler", (_SiteHandler,), {"redirects": redirects})
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(handler, directory=str(site)))
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port),
+                                     functools.partial(handler, directory=str(site)))
+    except OSError as exc:
+        raise UsageError(f"cannot serve the demo site on 127.0.0.1:{port}: {exc.strerror}; "
+                         "pass another --port") from None
     thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
     thread.start()
     try:
@@ -61,12 +69,13 @@ def serve(site: Path) -> Iterator[str]:
         server.server_close()
 
 
-def run_demo(site: Path, rules: Path, reports: Path) -> tuple[int, Path]:
+def run_demo(site: Path, rules: Path, reports: Path,
+             port: int = DEFAULT_PORT) -> tuple[int, Path]:
     template = site / "manifest.csv"
     if not template.exists():
         raise UsageError(f"{template}: no demo manifest; run the demo from the repository root "
                          "or pass --site")
-    with serve(site) as base, tempfile.TemporaryDirectory(prefix="compliance-demo-") as tmp:
+    with serve(site, port) as base, tempfile.TemporaryDirectory(prefix="compliance-demo-") as tmp:
         manifest = Path(tmp) / "manifest.csv"
         manifest.write_text(template.read_text("utf-8").replace("{site}", base), "utf-8")
         # Our own server on loopback: no need to space requests out as for a partner's site.

@@ -283,6 +283,8 @@ class RunOptions:
     processes: int | None = None
     progress: TextIO = sys.stderr
     fail_on: str = "fail"
+    history: Path | None = None
+    """SQLite run history (default: <reports>/history.sqlite)."""
 
 
 def _tame_malloc() -> None:
@@ -369,7 +371,10 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     for waiver in stale:
         log(f"waiver matched nothing in this run: {waiver['id']} ({waiver['partner']} "
             f"{waiver['rule']} on {waiver['url']})")
-    _write_report(run, info, offsets, book, stale)
+    extra: dict[str, Any] = {"waivers": {"unmatched": stale}} if book.waivers else {}
+    extra.update(_record_history(options.history or options.reports / "history.sqlite", run,
+                                 info, offsets, log))
+    _write_report(run, info, offsets, book, extra)
     run.save_info(info)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}; peak memory of the "
@@ -452,11 +457,32 @@ def write_reports(folder: Path, results: Iterable[PageResult], context: ReportCo
 
 
 def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBook,
-                  stale: list[dict[str, Any]]) -> None:
+                  extra: dict[str, Any]) -> None:
     meta = {"id": info.id, "complete": info.complete, "started_at": info.started_at,
             **({"finished_at": info.finished_at} if info.finished_at else {})}
-    extra = {"waivers": {"unmatched": stale}} if book.waivers else {}
     write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta, extra))
+
+
+def _record_history(path: Path, run: Run, info: RunInfo, offsets: dict[int, int],
+                    log: Callable[[str], None]) -> dict[str, Any]:
+    """Record the run; return the report sections that compare it with the last one."""
+    from .history import History
+
+    history = History(path)
+    try:
+        history.record(info.id, info.started_at, info.finished_at, info.complete,
+                       run.results(offsets))
+        changes = history.diff(info.id)
+        partners = sorted({r.target.partner for r in run.results(offsets)})
+        trends = {partner: history.trend(partner) for partner in partners}
+    finally:
+        history.close()
+    log(f"since {changes.previous or 'the first run'}: {len(changes.new)} new, "
+        f"{len(changes.persisting)} still failing, {len(changes.fixed)} fixed, "
+        f"{len(changes.gone)} gone")
+    return {"changes": changes.to_dict(),
+            "trends": {p: [{"run": r, "started_at": s, "failing_pages": n} for r, s, n in rows]
+                       for p, rows in trends.items()}}
 
 
 def _stale_waivers(book: RuleBook, results: Iterable[PageResult]) -> list[dict[str, Any]]:

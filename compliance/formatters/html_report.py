@@ -61,6 +61,17 @@ def _page(result: PageResult) -> dict[str, Any]:
     }
 
 
+def _chart(rows: list[dict[str, Any]], width: int = 300, height: int = 60) -> dict[str, Any]:
+    """An inline SVG polyline of failing pages per run (numbers only: nothing to escape)."""
+    counts = [int(row.get("failing_pages", 0)) for row in rows]
+    top = max(counts or [0]) or 1
+    step = width / max(len(counts) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{height - 4 - (c / top) * (height - 8):.1f}"
+                      for i, c in enumerate(counts))
+    return {"points": points, "top": max(counts or [0]), "last": counts[-1] if counts else 0,
+            "runs": len(counts), "width": width, "height": height}
+
+
 def render(results: Iterable[PageResult], out: TextIO,
            context: ReportContext | None = None) -> None:
     context = context or ReportContext()
@@ -86,6 +97,8 @@ def render(results: Iterable[PageResult], out: TextIO,
         by_rule=sorted(rules.items()),
         partner_names=dict(context.partners), pages=(_page(r) for r in results),
         unmatched_waivers=(context.extra.get("waivers") or {}).get("unmatched", []),
+        changes=context.extra.get("changes"),
+        charts=sorted((p, _chart(rows)) for p, rows in (context.extra.get("trends") or {}).items()),
     )
     for chunk in stream:
         out.write(chunk)
