@@ -161,24 +161,26 @@ class _Watchdog:
 WATCHDOG = _Watchdog()
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Hands every socket a request uses to the watchdog, new or kept alive."""
+
+    sock: socket.socket | None
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         WATCHDOG.adopt(self.sock)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         WATCHDOG.adopt(self.sock)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        WATCHDOG.adopt(self.sock)
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        WATCHDOG.adopt(self.sock)
-        super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _HTTPPool(HTTPConnectionPool):
