@@ -374,7 +374,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             for run_id in (old, new):
                 if history.started(run_id) is None:
                     raise UsageError(f"--diff: no run {run_id!r} in {path}")
-            data: Any = history.diff(new, old).to_dict()
+            data: Any = history.diff(new, old, limit=None).to_dict()
             if args.format == "text":
                 for name in ("new", "persisting", "fixed", "gone"):
                     print(f"{name} ({len(data[name])}):")

@@ -22,6 +22,8 @@ from .model import PageResult
 from .urls import normalize_url
 
 PROBLEM = ("fail", "needs-review")
+LISTED = 1000
+"""Changes listed in a report, per kind; the counts are always complete."""
 _RANK = {"fail": 4, "needs-review": 3, "error": 2, "waived": 1}
 
 SCHEMA = """
@@ -73,9 +75,11 @@ class Changes:
     persisting: list[Change] = field(default_factory=list)
     fixed: list[Change] = field(default_factory=list)
     gone: list[Change] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("new", "persisting", "fixed", "gone"), 0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run": self.run, "previous_run": self.previous,
+        return {"run": self.run, "previous_run": self.previous, "counts": dict(self.counts),
                 **{name: [c.to_dict() for c in getattr(self, name)]
                    for name in ("new", "persisting", "fixed", "gone")}}
 
@@ -166,18 +170,6 @@ class History:
             "ORDER BY started_at DESC LIMIT 1", (started, run_id)).fetchone()
         return row[0] if row else None
 
-    def _problems(self, run_id: str) -> dict[tuple[str, str, str], str]:
-        rows = self.db.execute(
-            "SELECT partner, page, rule_id, message FROM findings WHERE run_id = ? AND status IN "
-            "('fail', 'needs-review')", (run_id,))
-        return {(partner, page, rule): message for partner, page, rule, message in rows}
-
-    def _pages(self, run_id: str) -> dict[tuple[str, str], tuple[str, str, bool]]:
-        rows = self.db.execute("SELECT partner, page, target, status, gone FROM pages WHERE "
-                               "run_id = ?", (run_id,))
-        return {(partner, page): (target, status, bool(gone))
-                for partner, page, target, status, gone in rows}
-
     def first_seen(self, identity: tuple[str, str, str], run_id: str) -> str:
         """When the current unbroken streak of this failure began."""
         partner, page, rule = identity
@@ -195,32 +187,55 @@ class History:
             (partner, page, rule, last_ok, started)).fetchone()[0]
         return str(first or started)
 
-    def diff(self, run_id: str, previous: str | None = None) -> Changes:
+    def diff(self, run_id: str, previous: str | None = None,
+             limit: int | None = LISTED) -> Changes:
+        """What changed since ``previous`` (default: the last complete run before this one).
+
+        Computed by SQLite, so memory does not grow with the number of findings; each list
+        holds at most ``limit`` items (``counts`` has the full numbers).
+        """
         previous = previous or self.previous(run_id)
-        now = self._problems(run_id)
-        pages = self._pages(run_id)
         started = self.started(run_id) or ""
         changes = Changes(run_id, previous)
-        before = self._problems(previous) if previous else {}
-        for identity, message in sorted(now.items()):
-            target = pages.get(identity[:2], (identity[1], "", False))[0]
-            if identity in before:
-                first = self.first_seen(identity, run_id)
-                changes.persisting.append(Change(*identity[:2], target, identity[2], message,
-                                                 first, _days(first, started)))
-            else:
-                changes.new.append(Change(*identity[:2], target, identity[2], message))
-        for identity, message in sorted(before.items()):
-            page = pages.get(identity[:2])
-            if identity in now or page is None:
+        cap = -1 if limit is None else limit
+        problem = "status IN ('fail', 'needs-review')"
+        absent = ("NOT EXISTS (SELECT 1 FROM findings g WHERE g.run_id = :other AND "
+                  "g.partner = f.partner AND g.page = f.page AND g.rule_id = f.rule_id AND "
+                  f"g.{problem})")
+        target = ("(SELECT p.target FROM pages p WHERE p.run_id = :now AND p.partner = f.partner"
+                  " AND p.page = f.page)")
+        queries = {
+            "new": (f"FROM findings f WHERE f.run_id = :now AND f.{problem} AND {absent}",
+                    {"now": run_id, "other": previous or ""}),
+            "persisting": (f"FROM findings f WHERE f.run_id = :now AND f.{problem} AND NOT "
+                           f"{absent}", {"now": run_id, "other": previous or ""}),
+            # Fixed: failing last time, checked this time (not gone, not in error), not failing.
+            "fixed": (f"FROM findings f JOIN pages q ON q.run_id = :now AND q.partner = f.partner"
+                      f" AND q.page = f.page AND q.gone = 0 AND q.status != 'error' WHERE "
+                      f"f.run_id = :other AND f.{problem} AND {absent.replace(':other', ':now')}",
+                      {"now": run_id, "other": previous or ""}),
+        }
+        for name, (where, params) in queries.items():
+            if previous is None and name != "new":
                 continue
-            if page[2]:
-                continue  # reported as gone below
-            if page[1] in {"pass", "fail", "needs-review"}:
-                changes.fixed.append(Change(*identity[:2], page[0], identity[2], message))
-        for (partner, key), (target, _, gone) in sorted(pages.items()):
-            if gone:
-                changes.gone.append(Change(partner, key, target, "", "page gone (404/410)"))
+            changes.counts[name] = self.db.execute(f"SELECT COUNT(*) {where}", params).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT f.partner, f.page, f.rule_id, f.message, "
+                f"COALESCE({target}, f.page) {where} ORDER BY f.partner, f.page, f.rule_id "
+                f"LIMIT {cap}", params)
+            for partner, page, rule, message, location in rows.fetchall():
+                change = Change(partner, page, location, rule, message)
+                if name == "persisting":
+                    first = self.first_seen((partner, page, rule), run_id)
+                    change = Change(partner, page, location, rule, message, first,
+                                    _days(first, started))
+                getattr(changes, name).append(change)
+        changes.counts["gone"] = self.db.execute(
+            "SELECT COUNT(*) FROM pages WHERE run_id = ? AND gone = 1", (run_id,)).fetchone()[0]
+        for partner, key, location in self.db.execute(
+                "SELECT partner, page, target FROM pages WHERE run_id = ? AND gone = 1 "
+                f"ORDER BY partner, page LIMIT {cap}", (run_id,)).fetchall():
+            changes.gone.append(Change(partner, key, location, "", "page gone (404/410)"))
         return changes
 
     def trend(self, partner: str, limit: int = 30) -> list[tuple[str, str, int]]:

@@ -477,9 +477,9 @@ def _record_history(path: Path, run: Run, info: RunInfo, offsets: dict[int, int]
         trends = {partner: history.trend(partner) for partner in partners}
     finally:
         history.close()
-    log(f"since {changes.previous or 'the first run'}: {len(changes.new)} new, "
-        f"{len(changes.persisting)} still failing, {len(changes.fixed)} fixed, "
-        f"{len(changes.gone)} gone")
+    counts = changes.counts
+    log(f"since {changes.previous or 'the first run'}: {counts['new']} new, "
+        f"{counts['persisting']} still failing, {counts['fixed']} fixed, {counts['gone']} gone")
     return {"changes": changes.to_dict(),
             "trends": {p: [{"run": r, "started_at": s, "failing_pages": n} for r, s, n in rows]
                        for p, rows in trends.items()}}

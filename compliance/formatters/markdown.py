@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ..model import PageResult
@@ -47,12 +47,16 @@ def render(results: Iterable[PageResult], out: TextIO,
     for number, partner in enumerate(sorted(counts)):
         if number:
             out.write("\n---\n\n")
-        _partner(out, partner, [r for r in results if r.target.partner == partner],
-                 counts[partner], context)
+        _partner(out, partner, results, counts[partner], context)
 
 
-def _partner(out: TextIO, partner: str, results: list[PageResult], counts: Counter[str],
+def _partner(out: TextIO, partner: str, everything: Iterable[PageResult], counts: Counter[str],
              context: ReportContext) -> None:
+    """One partner's section; reads the results again rather than keeping them."""
+
+    def results() -> Iterator[PageResult]:
+        return (r for r in everything if r.target.partner == partner)
+
     name = context.partner_name(partner)
     publisher = context.publishers.get(partner)
     out.write(f"# Licence compliance: {text(name)}\n\n")
@@ -63,10 +67,9 @@ def _partner(out: TextIO, partner: str, results: list[PageResult], counts: Count
               f"{counts['pass']} meet the licence, {counts['fail']} need changes"
               + (f", and {counts['error']} could not be checked" if counts["error"] else "")
               + ".\n")
-    failing = [r for r in results if r.status == "fail"]
-    if failing:
+    if counts["fail"]:
         out.write("\n## Pages to fix\n")
-        for result in failing:
+        for result in (r for r in results() if r.status == "fail"):
             out.write(f"\n### {text(result.target.location)}\n\n")
             for finding in problems(result):
                 level = "" if finding.severity == "error" else " (recommended)"
@@ -78,11 +81,15 @@ def _partner(out: TextIO, partner: str, results: list[PageResult], counts: Count
                 if finding.where:
                     out.write(f"  - Where: {code(finding.where)}"
                               + (f" (line {finding.line})" if finding.line else "") + "\n")
-    unchecked = [r for r in results if r.status == "error"]
-    if unchecked:
+    if counts["error"]:
         out.write("\n## Pages we could not check\n\n")
-        for result in unchecked:
+        for result in (r for r in results() if r.status == "error"):
             reason = result.error or "; ".join(f.message for f in problems(result))
             out.write(f"- {text(result.target.location)}: {text(reason)}\n")
-    if not failing and not unchecked:
+    if counts["needs-review"]:
+        out.write("\n## Pages to review\n\nWe could not decide these; someone will look at "
+                  "them:\n\n")
+        for result in (r for r in results() if r.status == "needs-review"):
+            out.write(f"- {text(result.target.location)}\n")
+    if not counts["fail"] and not counts["error"] and not counts["needs-review"]:
         out.write("\nEverything is in order: thank you.\n")
