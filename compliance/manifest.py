@@ -105,7 +105,8 @@ def scan_manifest(path: Path, partners: Collection[str],
         raise ManifestError([f"{path}: cannot read the manifest: {exc}"]) from None
     problems: list[str] = []
     count = 0
-    seen: dict[tuple[str, str], int] = {}
+    # Hashes, not the strings themselves: a long manifest costs a few bytes a row here.
+    seen: dict[int, int] = {}
     base = path.parent
     warned_columns: set[str] = set()
     for line, row, problem in _rows(path, text):
@@ -125,7 +126,7 @@ def scan_manifest(path: Path, partners: Collection[str],
         problems.extend(row_problems)
         if target is None:
             continue
-        key = (target.partner, target.location)
+        key = hash((target.partner, target.location))
         if key in seen:
             warnings.append(f"{path}:{line} reprint_url: same partner and reprint as line "
                             f"{seen[key]}; checked once")
