@@ -99,6 +99,34 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
+        if path == "/header-drip":
+            # The status line and headers, one byte at a time: no read timeout ever fires.
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"a" * 500:
+                    if self.server.stopping.wait(0.05):
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
+            return None
+        if path == "/garbage":
+            self.wfile.write(b"\x00\x01NOT HTTP AT ALL\r\n\r\n")
+            self.close_connection = True
+            return None
+        if path == "/short-body":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"<html><body><p>cut short")
+            self.close_connection = True
+            return None
+        if path == "/empty":
+            return self.send(200, b"")
+        if path == "/to-ftp":
+            return self.send(302, headers={"Location": "ftp://127.0.0.1/file.html"})
         if path == "/reset":
             # Close with RST instead of FIN: the client sees "connection reset by peer".
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

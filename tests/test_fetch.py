@@ -146,7 +146,7 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     book = load_rulebook(RULES)
     paths = ["/ok/1", "/drip", "/loop-a", "/429-then-ok", "/503-then-ok", "/gzip-bomb",
              "/endless", "/image", "/undecodable", "/reset", "/private/x", "/never", "/gone",
-             "/ok/2", "/moved"]
+             "/ok/2", "/moved", "/header-drip", "/garbage", "/short-body", "/empty", "/to-ftp"]
     jobs = [Job(i, Target("american-military-news", server.base + path,
                           original_url="https://www.rferl.org/a/x/1.html"))
             for i, path in enumerate(paths)]
@@ -160,8 +160,17 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
         "/ok/1": "pass", "/drip": "error", "/loop-a": "error", "/429-then-ok": "pass",
         "/503-then-ok": "pass", "/gzip-bomb": "error", "/endless": "error", "/image": "error",
         "/undecodable": "fail", "/reset": "error", "/private/x": "error", "/never": "error",
-        "/gone": "error", "/ok/2": "pass", "/moved": "pass",
+        "/gone": "error", "/ok/2": "pass", "/moved": "pass", "/header-drip": "error",
+        "/garbage": "error", "/short-body": "error", "/empty": "error", "/to-ftp": "error",
     }
+    errors = {p: r.error for p, r in zip(paths, results, strict=True)}
+    assert errors["/header-drip"] == (f"took longer than the 4 s allowed for one page "
+                                      f"({server.base}/header-drip); the server is too slow or "
+                                      "sends data too slowly")
+    assert errors["/to-ftp"] == "redirected to a non-web URL 'ftp://127.0.0.1/file.html'"
+    assert errors["/empty"] == f"{server.base}/empty: the page is empty"
+    assert errors["/short-body"].startswith("the connection broke while reading the page")
+    assert errors["/garbage"].startswith("connection failed: ")
     gone = results[paths.index("/gone")]
     assert gone.fetch is not None and gone.fetch["gone"] is True and gone.fetch["http_status"] == 404
     undecodable = results[paths.index("/undecodable")]
