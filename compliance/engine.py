@@ -6,7 +6,7 @@ targets and a reader, and yields one :class:`PageResult` per target, in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .checks import REGISTRY
@@ -33,17 +33,18 @@ def evaluate(page: Page, rules: Sequence[Rule]) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
-def judge(target: Target, rulebook: RuleBook, read: Reader) -> PageResult:
-    partner = rulebook.partner(target.partner)
-    try:
-        page = read(target)
-    except ComplianceError as exc:
-        return PageResult(target, "error", error=str(exc))
-    findings = apply_waivers(evaluate(page, partner.rules), target, rulebook.waivers)
+def judge_page(page: Page, rulebook: RuleBook) -> PageResult:
+    """The partner's rules over a parsed page, waivers applied."""
+    target = page.target
+    findings = apply_waivers(evaluate(page, rulebook.partner(target.partner).rules), target,
+                             rulebook.waivers)
     return PageResult(target, page_status(findings), findings, url=page.url,
                       encoding=page.encoding, notes=page.notes)
 
 
-def run(targets: Iterable[Target], rulebook: RuleBook, read: Reader) -> Iterator[PageResult]:
-    for target in targets:
-        yield judge(target, rulebook, read)
+def judge(target: Target, rulebook: RuleBook, read: Reader) -> PageResult:
+    try:
+        page = read(target)
+    except ComplianceError as exc:
+        return PageResult(target, "error", error=str(exc))
+    return judge_page(page, rulebook)

@@ -17,13 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import evaluate
+from .engine import judge_page
 from .errors import PageError
-from .model import PageResult, Target, page_status
+from .model import PageResult, Target
 from .page import Page
 from .rules import RuleBook, load_rulebook
 from .sources import is_remote, read_bytes
-from .waivers import apply as apply_waivers
 
 if TYPE_CHECKING:  # fetching pulls in requests; a local draft check does not pay for it
     from .evidence import EvidenceBlob, EvidenceRef, EvidenceWriter
@@ -80,10 +79,7 @@ def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
         page = Page.from_bytes(data, target, url=url, headers=headers, declared_charset=charset)
     except PageError as exc:
         return PageResult(target, "error", error=str(exc), url=url)
-    findings = apply_waivers(evaluate(page, book.partner(target.partner).rules), target,
-                             book.waivers)
-    return PageResult(target, page_status(findings), findings, url=url, encoding=page.encoding,
-                      notes=page.notes)
+    return judge_page(page, book)
 
 
 # -- the pipeline ----------------------------------------------------------------------------
