@@ -250,6 +250,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         results = _tallied(judged, seen)
     context = report_context(rulebook, None)
+    if len(targets) > 20 and sys.stderr.isatty():
+        results = _with_progress(results, len(targets))
     if not outputs:
         FORMATTERS[args.format or "text"].render(results, sys.stdout, context)
     else:
@@ -344,6 +346,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
         else:
             print(f"{summary.partner}: sent to {', '.join(summary.recipients)}")
     return EXIT_UNCHECKED if failures else EXIT_OK
+
+
+def _with_progress(results: Iterable[PageResult], total: int) -> Iterator[PageResult]:
+    from .progress import Progress
+
+    progress = Progress(total, sys.stderr, lambda _: None)
+    for result in results:
+        progress.update(result)
+        yield result
+    progress.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

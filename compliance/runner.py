@@ -33,9 +33,10 @@ from .fetch import Credentials, Fetcher, SiteConfig
 from .files import atomic_open
 from .formatters.summary import ReportContext, report_context
 from .manifest import scan_manifest
-from .model import PageResult, Target, exit_code, has_warning
+from .model import PageResult, Target, exit_code
 from .pipeline import Job, Outcome, Pipeline
 from .policy import FetchPolicy
+from .progress import Progress
 from .results import Replay
 from .rules import RuleBook, load_rulebook
 
@@ -106,52 +107,6 @@ def site_configs(book: RuleBook, environ: dict[str, str] | None = None
 
 # ---------------------------------------------------------------------------------------------
 # Progress
-
-
-class Progress:
-    """A bar with counts and rate on a terminal; a plain line every few seconds elsewhere."""
-
-    def __init__(self, total: int, stream: TextIO, log: Callable[[str], None],
-                 tty: bool | None = None, every: float = 10.0) -> None:
-        self.total = total
-        self.stream = stream
-        self.log = log
-        self.tty = stream.isatty() if tty is None else tty
-        self.every = every
-        self.counts = {"pass": 0, "fail": 0, "error": 0, "needs-review": 0}
-        self.warned = False
-        self.done = 0
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def line(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.done / elapsed
-        return (f"{self.done}/{self.total} pages, {self.counts['pass']} pass, "
-                f"{self.counts['fail']} fail, {self.counts['error']} error, {rate:.1f} pages/s")
-
-    def update(self, result: PageResult) -> None:
-        self.done += 1
-        self.counts[result.status] = self.counts.get(result.status, 0) + 1
-        self.warned = self.warned or has_warning(result)
-        now = time.monotonic()
-        if self.tty:
-            if now - self._last >= 0.1 or self.done == self.total:
-                width = 30
-                filled = int(width * self.done / max(self.total, 1))
-                self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.line()}")
-                self.stream.flush()
-                self._last = now
-        elif now - self._last >= self.every:
-            self.stream.write(f"compliance: {self.line()}\n")
-            self.stream.flush()
-            self._last = now
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-        self.stream.write(f"compliance: {self.line()}\n")
-        self.stream.flush()
 
 
 # ---------------------------------------------------------------------------------------------
