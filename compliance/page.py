@@ -95,16 +95,25 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, lis
     return data.decode("cp1252", errors="replace"), "cp1252", notes
 
 
-def parse_html(data: bytes) -> Element:
-    """Parse UTF-8 bytes. A plain etree parser: no per-element class lookup on the hot path."""
-    parser = etree.HTMLParser(encoding="utf-8", huge_tree=False, default_doctype=False)
+def parse_html(data: bytes) -> tuple[Element, list[str]]:
+    """Parse UTF-8 bytes; return the root and notes on content the parser had to drop.
+
+    A plain etree parser: no per-element class lookup on the hot path. ``huge_tree`` lets
+    deeply nested real pages through (2,048 levels instead of 256); deeper hostile markup is
+    cut there, and the note says so rather than leaving a silent gap.
+    """
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, default_doctype=False)
     try:
         root = etree.fromstring(data, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise PageError(f"cannot parse HTML: {exc}") from exc
     if root is None:
         raise PageError("no HTML content to parse")
-    return root
+    notes = []
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        notes.append("the page nests elements more than 2,048 deep; the parser ignored what "
+                     "lies deeper, so findings may miss it")
+    return root, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +246,8 @@ class Page:
             utf8 = data[3:] if data.startswith(codecs.BOM_UTF8) else data
         else:
             utf8 = text.encode("utf-8", errors="replace")
-        page = cls(parse_html(utf8), target, url, encoding, dict(headers or {}), tuple(notes))
+        root, parse_notes = parse_html(utf8)
+        page = cls(root, target, url, encoding, dict(headers or {}), (*notes, *parse_notes))
         page.raw = data
         return page
 

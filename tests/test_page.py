@@ -91,3 +91,10 @@ def test_robots_directives_from_meta_and_header():
     p = page('<meta name="robots" content="noindex, NoFollow"><p>x</p>',
              headers={"X-Robots-Tag": "noarchive"})
     assert p.robots == frozenset({"noindex", "nofollow", "noarchive"})
+
+
+def test_markup_nested_beyond_the_parser_limit_is_noted():
+    deep = "<html><body>" + "<div>" * 5000 + "credit" + "</div>" * 5000 + "</body></html>"
+    p = page(deep)
+    assert p.notes == ("the page nests elements more than 2,048 deep; the parser ignored what "
+                       "lies deeper, so findings may miss it",)
