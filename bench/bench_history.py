@@ -89,8 +89,9 @@ def main() -> int:
         timed(f"record one more run of {args.pages} pages", lambda: history.record(
             "tonight", started, started, True, results))
         changes = timed("diff with the previous run", lambda: history.diff("tonight"))
-        print(f"  ({len(changes.new)} new, {len(changes.persisting)} persisting, "
-              f"{len(changes.fixed)} fixed)")
+        counts = changes.counts
+        print(f"  ({counts['new']} new, {counts['persisting']} persisting, {counts['fixed']} "
+              "fixed; lists capped at 1,000)")
         timed("list the last 30 runs", lambda: history.runs(30))
         for partner in PARTNERS[:2]:
             timed(f"trend (30 runs) of {partner}", lambda p=partner: history.trend(p))
