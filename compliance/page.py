@@ -137,6 +137,32 @@ _HIDING_CLASSES = {"sr-only", "visually-hidden", "visuallyhidden", "screen-reade
 _NEVER_SHOWN_SET = frozenset(_NEVER_SHOWN)
 
 
+def _hides(el: Element) -> bool:
+    """Whether ``el`` itself hides its subtree (by tag, attribute, inline style or class)."""
+    tag = el.tag
+    if tag in _NEVER_SHOWN_SET:
+        return True
+    get = el.get
+    if get("hidden") is not None:
+        return True
+    style = get("style")
+    if style and _HIDING_STYLE.search(style):
+        return True
+    klass = get("class")
+    if klass and _class_hides(klass):
+        return True
+    return (tag == "dialog" and get("open") is None) or (tag == "input" and
+                                                          get("type") == "hidden")
+
+
+def _marks_body(el: Element) -> bool:
+    return el.get("itemprop") == "articleBody" or \
+        "entry-content" in (el.get("class") or "").split()
+
+
+_MARKED_BODY = etree.XPath("//*[@itemprop='articleBody'] | //*[contains(@class, 'entry-content')]")
+
+
 def _class_hides(value: str) -> bool:
     tokens = value.split()
     if _HIDING_CLASSES.isdisjoint(tokens):
@@ -295,63 +321,57 @@ class Page:
     # -- visibility ----------------------------------------------------------------------------
 
     @cached_property
-    def hidden(self) -> frozenset[Element]:
-        """Elements whose whole subtree a reader cannot see."""
-        return self._scan[0]
-
-    @cached_property
-    def _scan(self) -> tuple[frozenset[Element], list[Element]]:
-        """One pass over every element: what is hidden, and which elements a CMS marks as the
-        article body. A Python loop reading a few attributes beats several XPath traversals."""
-        hidden: set[Element] = set()
-        marked: list[Element] = []
-        for el in self.root.iter(etree.Element):
-            tag = el.tag
-            get = el.get
-            if tag in _NEVER_SHOWN_SET or get("hidden") is not None:
-                hidden.add(el)
-                continue
-            klass = get("class")
-            if (klass and "entry-content" in klass.split()) or get("itemprop") == "articleBody":
-                marked.append(el)
-            style = get("style")
-            if (style and _HIDING_STYLE.search(style)) or (klass and _class_hides(klass)) \
-                    or (tag == "dialog" and get("open") is None) \
-                    or (tag == "input" and get("type") == "hidden"):
-                hidden.add(el)
-        return frozenset(hidden), marked
+    def _visible(self) -> dict[Element, bool]:
+        return {}
 
     def is_visible(self, el: Element) -> bool:
-        hidden = self.hidden
-        if el in hidden:
-            return False
-        return not any(a in hidden for a in el.iterancestors())
+        """Whether a reader can see ``el``: neither it nor an ancestor hides itself.
+
+        Answers are remembered for every element on the way up, so asking about many photos
+        or links under the same containers walks each container once.
+        """
+        memo = self._visible
+        chain: list[Element] = []
+        node = el
+        result = True
+        while node is not None:
+            known = memo.get(node)
+            if known is not None:
+                result = known
+                break
+            chain.append(node)
+            if _hides(node):
+                result = False
+                break
+            node = node.getparent()
+        for seen in chain:
+            memo[seen] = result
+        return result
 
     def hidden_reason(self, el: Element) -> str | None:
         """Why ``el`` is invisible, in words, or None if it is visible."""
         for node in (el, *el.iterancestors()):
-            if node in self.hidden:
-                tag = node.tag if isinstance(node.tag, str) else "comment"
-                if tag in _NEVER_SHOWN or tag == "dialog":
-                    return f"inside <{tag}>"
-                if node.get("hidden") is not None:
-                    return f"inside <{tag}> with the hidden attribute"
-                style = node.get("style") or ""
-                match = _HIDING_STYLE.search(style)
-                if match:
-                    return f"inside <{tag}> styled {match.group(0).strip()!r}"
-                return f"inside <{tag} class={node.get('class')!r}> (a hiding class)"
+            if not _hides(node):
+                continue
+            tag = node.tag if isinstance(node.tag, str) else "comment"
+            if tag in _NEVER_SHOWN or tag == "dialog":
+                return f"inside <{tag}>"
+            if node.get("hidden") is not None:
+                return f"inside <{tag}> with the hidden attribute"
+            match = _HIDING_STYLE.search(node.get("style") or "")
+            if match:
+                return f"inside <{tag}> styled {match.group(0).strip()!r}"
+            return f"inside <{tag} class={node.get('class')!r}> (a hiding class)"
         return None
 
     def chunks(self, scope: Element, visible_only: bool = True) -> list[tuple[Element, str]]:
         """Text pieces of ``scope`` in reading order, each with the element that holds it."""
         out: list[tuple[Element, str]] = []
-        hidden = self.hidden if visible_only else frozenset()
         walker = etree.iterwalk(scope, events=("start", "end", "comment", "pi"))
         for event, el in walker:
             if event == "start":
                 tag = el.tag
-                if el in hidden:
+                if visible_only and _hides(el):
                     walker.skip_subtree()
                     continue
                 if tag in _BLOCKS:
@@ -409,13 +429,14 @@ class Page:
         # Visibility is costly to establish, so test candidates from the best score down.
         best = next((el for el, _ in sorted(scores.items(), key=lambda item: -item[1])
                      if self.is_visible(el)), None)
-        for el in self._scan[1]:
-            contains_best = best is None or el is best or any(
-                a is el for a in best.iterancestors())
-            if contains_best and self.is_visible(el):
-                return el
         if best is not None:
-            return best
+            # A container the CMS marks as the article body wins over the bare paragraphs'
+            # parent (it also holds the credit lines and photos set between paragraphs).
+            marked = [node for node in (best, *best.iterancestors()) if _marks_body(node)]
+            return marked[-1] if marked else best
+        for el in _MARKED_BODY(self.root):
+            if _marks_body(el) and self.is_visible(el):
+                return el
         for xpath in (".//article", ".//main", ".//*[@role='main']"):
             matches = self.body.xpath(xpath)
             if matches:
