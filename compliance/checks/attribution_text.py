@@ -184,7 +184,10 @@ def _words_of(reading: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=512)
 def _words(reading: str) -> tuple[bytes, ...]:
-    return tuple(w.encode() for w in regex.findall(r"[a-z0-9]{4,}", fold(reading)))
+    # Longest first: long words are the rare ones, so a page without the wording is told
+    # apart after one or two scans of its bytes.
+    words = set(regex.findall(r"[a-z0-9]{4,}", fold(reading)))
+    return tuple(w.encode() for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
 def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params: Any,
