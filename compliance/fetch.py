@@ -443,7 +443,7 @@ class Fetcher:
             if time.monotonic() >= deadline:
                 raise self._deadline_error(response.url)
             try:
-                chunk = raw.read1(16 * 1024, decode_content=True)
+                chunk = raw.read1(256 * 1024, decode_content=True)
             except Exception as exc:  # urllib3 wraps socket, protocol and decoding errors
                 if time.monotonic() >= deadline or self._aborted.is_set():
                     raise self._deadline_error(response.url) from None

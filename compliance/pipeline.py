@@ -68,9 +68,19 @@ def _init_worker(rules_root: str) -> None:
 
 
 def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict[str, str],
-                     charset: str | None) -> PageResult:
+                     charset: str | None, hops: list[Hop] | None, fetched_at: str,
+                     secret_headers: frozenset[str]) -> tuple[PageResult, EvidenceBlob | None,
+                                                              str]:
+    """Judge a page and, when ``hops`` are given, serialise its evidence: both are CPU work
+    that would otherwise queue behind the fetching in the main process."""
     assert _WORKER_BOOK is not None
-    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset)
+    blob = None
+    if hops is not None:
+        from .evidence import build_records
+
+        blob = build_records(hops, fetched_at, secret_headers)
+    digest = blob.sha256 if blob is not None else hashlib.sha256(data).hexdigest()
+    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset), blob, digest
 
 
 def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
@@ -99,6 +109,8 @@ class Pipeline:
         self.secret_headers = dict(secret_headers or {})
         self.window = window or 64
         self._stopping = False
+        # With worker processes, evidence and hashes are made there, off the main process.
+        self._offload = self.processes > 1
 
     @property
     def fetcher(self) -> Fetcher:
@@ -135,6 +147,8 @@ class Pipeline:
         else:
             acquired = _Acquired(fetched.body, fetched.final_url, fetched.headers,
                                  fetched.charset, fetched.hops, fetched.fetched_at)
+        if self._offload and acquired.data is not None and acquired.data.strip():
+            return acquired  # a worker process will hash it and write its evidence
         if self.evidence is not None:
             from .evidence import build_records
 
@@ -163,7 +177,7 @@ class Pipeline:
             procs = ProcessPoolExecutor(max_workers=self.processes, initializer=_init_worker,
                                         initargs=(str(self.rules_root),))
         fetching: dict[Future[_Acquired], Job] = {}
-        judging: dict[Future[PageResult], tuple[Job, _Acquired, EvidenceRef | None]] = {}
+        judging: dict[Future[Any], tuple[Job, _Acquired, EvidenceRef | None]] = {}
         ready: dict[int, Outcome] = {}
         order: deque[int] = deque()
         source = iter(jobs)
@@ -194,8 +208,10 @@ class Pipeline:
                         outcome = self._after_fetch(job, acquired, procs, judging)
                     else:
                         job, acquired, ref = judging.pop(future)
-                        outcome = Outcome(job.index, self._stamp(future.result(), acquired, ref),
-                                          ref)
+                        result, blob, acquired.sha256 = future.result()
+                        if blob is not None and self.evidence is not None:
+                            ref = self.evidence.append(blob)
+                        outcome = Outcome(job.index, self._stamp(result, acquired, ref), ref)
                     if outcome is not None:
                         ready[outcome.index] = outcome
                         if on_outcome is not None:
@@ -208,7 +224,7 @@ class Pipeline:
                 procs.shutdown(wait=True, cancel_futures=True)
 
     def _after_fetch(self, job: Job, acquired: _Acquired, procs: ProcessPoolExecutor | None,
-                     judging: dict[Future[PageResult], tuple[Job, _Acquired, EvidenceRef | None]]
+                     judging: dict[Future[Any], tuple[Job, _Acquired, EvidenceRef | None]]
                      ) -> Outcome | None:
         target = job.target
         if acquired.error is not None and acquired.error.aborted:
@@ -229,9 +245,15 @@ class Pipeline:
             result = judge_bytes(self.book, target, acquired.data, acquired.url, acquired.headers,
                                  acquired.charset)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
+        hops = acquired.hops if self.evidence is not None and acquired.evidence is None \
+            and ref is None else None
         future = procs.submit(_judge_in_worker, target, acquired.data, acquired.url,
-                              acquired.headers, acquired.charset)
-        acquired.data = None  # the worker has its own copy; do not keep the page here
+                              acquired.headers, acquired.charset, hops, acquired.fetched_at,
+                              self.secret_headers.get(target.partner, frozenset()))
+        # The pending call holds the page until it is pickled to the worker (later, in another
+        # thread): rebind rather than change what it holds, and keep no copy here.
+        acquired.data = None
+        acquired.hops = [replace(hop, body=b"") for hop in acquired.hops]
         judging[future] = (job, acquired, ref)
         return None
 
