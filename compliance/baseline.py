@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
-from .model import PageResult, has_warning, page_status
+from .model import PageResult, count, page_status
 from .urls import normalize_url
 
 FAILING = {"fail", "needs-review"}
@@ -57,9 +57,6 @@ class Baseline:
                     if finding.status in FAILING:
                         seen["new"] = seen.get("new", 0) + 1
                     new.append(finding)
-            counted = replace(result, findings=tuple(new),
-                              status=result.status if result.error else page_status(tuple(new)))
-            seen[counted.status] = seen.get(counted.status, 0) + 1
-            if has_warning(counted):
-                seen["warning"] = seen.get("warning", 0) + 1
+            count(seen, replace(result, findings=tuple(new), status=result.status
+                                if result.error else page_status(tuple(new))))
             yield result

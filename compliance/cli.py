@@ -193,12 +193,10 @@ def _targets(args: argparse.Namespace, partners: Sequence[str]) -> list[Target]:
 
 
 def _tallied(results: Iterable[PageResult], seen: dict[str, int]) -> Iterator[PageResult]:
-    from .model import has_warning
+    from .model import count
 
     for result in results:
-        seen[result.status] = seen.get(result.status, 0) + 1
-        if has_warning(result):
-            seen["warning"] = seen.get("warning", 0) + 1
+        count(seen, result)
         yield result
 
 

@@ -238,6 +238,10 @@ class History:
             changes.gone.append(Change(partner, key, location, "", "page gone (404/410)"))
         return changes
 
+    def partners(self, run_id: str) -> list[str]:
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT partner FROM pages WHERE run_id = ? ORDER BY partner", (run_id,))]
+
     def trend(self, partner: str, limit: int = 30) -> list[tuple[str, str, int]]:
         """(run id, started at, failing pages) for the partner's last ``limit`` runs, oldest
         first."""

@@ -173,6 +173,13 @@ def exit_code(pages: Mapping[str, int], warned: bool = False, fail_on: str = "fa
     return 0
 
 
+def count(seen: dict[str, int], result: PageResult) -> None:
+    """Add a page to the tallies :func:`exit_code` reads."""
+    seen[result.status] = seen.get(result.status, 0) + 1
+    if has_warning(result):
+        seen["warning"] = seen.get("warning", 0) + 1
+
+
 def has_warning(result: PageResult) -> bool:
     return any(f.status in {"fail", "needs-review"} and f.severity == "warning"
                for f in result.findings)

@@ -289,8 +289,10 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     pipeline = Pipeline(book, options.rules, Fetcher(options.policy), evidence,
                         processes=options.processes, sites=sites, secret_headers=secret_headers)
     progress = Progress(info.total, options.progress, log)
+    used: set[str] = set()  # waiver ids that excused something, over the whole run
     for result in run.results(offsets):
         progress.update(result)
+        used |= _used_waivers(result)
     stopped_by: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -309,6 +311,7 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
             for outcome in pipeline.run(jobs):
                 out.append(outcome)
                 progress.update(outcome.result)
+                used |= _used_waivers(outcome.result)
                 if outcome.result.status == "error":
                     log(f"error {outcome.result.target.location}: {outcome.result.error}")
         finally:
@@ -322,7 +325,8 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
     info.complete = not stopped_by and len(offsets) == info.total
     if info.complete:
         info.finished_at = _now()
-    stale = _stale_waivers(book, run.results(offsets)) if book.waivers else []
+    # Waivers that matched no finding of the run: candidates for removal.
+    stale = [w.to_dict() for w in book.waivers if w.id not in used]
     for waiver in stale:
         log(f"waiver matched nothing in this run: {waiver['id']} ({waiver['partner']} "
             f"{waiver['rule']} on {waiver['url']})")
@@ -428,8 +432,7 @@ def _record_history(path: Path, run: Run, info: RunInfo, offsets: dict[int, int]
         history.record(info.id, info.started_at, info.finished_at, info.complete,
                        run.results(offsets))
         changes = history.diff(info.id)
-        partners = sorted({r.target.partner for r in run.results(offsets)})
-        trends = {partner: history.trend(partner) for partner in partners}
+        trends = {partner: history.trend(partner) for partner in history.partners(info.id)}
     finally:
         history.close()
     counts = changes.counts
@@ -440,7 +443,5 @@ def _record_history(path: Path, run: Run, info: RunInfo, offsets: dict[int, int]
                        for p, rows in trends.items()}}
 
 
-def _stale_waivers(book: RuleBook, results: Iterable[PageResult]) -> list[dict[str, Any]]:
-    """Waivers that matched no finding of the run: candidates for removal."""
-    used = {f.waiver for r in results for f in r.findings if f.waiver}
-    return [w.to_dict() for w in book.waivers if w.id not in used]
+def _used_waivers(result: PageResult) -> set[str]:
+    return {f.waiver for f in result.findings if f.waiver}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\u2039\u203a"
 _DQUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u301d\u301e"
@@ -57,6 +58,7 @@ def squash(text: str) -> str:
     return folded.strip("()[]{} .,;:")
 
 
+@lru_cache(maxsize=1024)
 def flexible_pattern(needle: str) -> str:
     """A regular expression for ``needle`` (already :func:`canon`) that tolerates the spacing
     that markup adds or drops: a ``<br>`` after a slash, a space before a full stop.

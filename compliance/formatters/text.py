@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ..model import PageResult
-from .summary import ReportContext, Tally
+from .summary import ReportContext, Tally, problems
 
 SUFFIX = ".txt"
 
@@ -23,9 +23,7 @@ def render(results: Iterable[PageResult], out: TextIO,
                   f"{target.location}\n")
         if result.error:
             out.write(f"    could not check: {result.error}\n")
-        for finding in result.findings:
-            if finding.status not in {"fail", "error", "needs-review"}:
-                continue
+        for finding in problems(result):
             level = finding.severity if finding.status == "fail" else finding.status
             out.write(f"  - {finding.rule_id} ({finding.type}, {level}): {finding.message}\n")
             for label, value in (("expected", finding.expected), ("found", finding.found)):
