@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import Any, TypeAlias
 from urllib.parse import urljoin
 
@@ -213,29 +214,23 @@ class TextView:
     @classmethod
     def build(cls, chunks: Iterable[tuple[Element, str]],
               normalise: Callable[[str], str]) -> TextView:
-        parts: list[str] = []
-        starts: list[int] = []
-        owners: list[Element] = []
-        length = 0
-        ends_in_space = True
         chunks = list(chunks)
         if not chunks:
             return cls("", (), ())
-        # One normalise call for the whole scope: NUL never occurs in parsed text, so it can
-        # mark the chunk boundaries through NFKC and the white-space collapse.
+        # One normalise call for the whole scope: NUL never occurs in parsed text, so it marks
+        # the chunk boundaries through NFKC and the white-space collapse. A chunk that starts
+        # with a space after one that ended with a space loses it, as does a leading one.
+        # Chunks left empty keep their slot; ``element_at`` never lands on them.
         pieces = normalise("\x00".join(raw for _, raw in chunks)).split("\x00")
-        for (owner, _), piece in zip(chunks, pieces, strict=True):
-            if ends_in_space and piece.startswith(" "):
-                piece = piece[1:]
-            if not piece:
-                continue
-            starts.append(length)
-            owners.append(owner)
-            parts.append(piece)
-            length += len(piece)
-            ends_in_space = piece.endswith(" ")
-        text = "".join(parts)
-        return cls(text.rstrip(" "), tuple(starts), tuple(owners))
+        ends_in_space = True
+        for index, piece in enumerate(pieces):
+            if ends_in_space and piece[:1] == " ":
+                piece = pieces[index] = piece[1:]
+            if piece:
+                ends_in_space = piece[-1] == " "
+        starts = tuple(accumulate(map(len, pieces[:-1]), initial=0))
+        return cls("".join(pieces).rstrip(" "), starts, tuple(owner for owner, _ in chunks))
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,8 +289,23 @@ class Page:
         return found if found is not None else self.root
 
     @cached_property
+    def _index(self) -> dict[str, list[Element]]:
+        """Links, paragraphs, ``<base>`` and ``<meta>`` in document order, from one pass: on a
+        large page each pass over the tree costs as much as the lookups it feeds."""
+        found: dict[str, list[Element]] = {"a": [], "base": [], "meta": [], "p": []}
+        for el in self.root.iter("a", "area", "base", "meta", "p"):
+            found["a" if el.tag == "area" else el.tag].append(el)
+        return found
+
+    def links(self, scope: Element) -> list[Element]:
+        """The ``<a>`` and ``<area>`` elements in ``scope``, in document order."""
+        if scope is self.body:
+            return self._index["a"]
+        return list(scope.iter("a", "area"))
+
+    @cached_property
     def base_url(self) -> str | None:
-        for base in self.root.iterfind(".//base[@href]"):
+        for base in self._index["base"]:
             href = (base.get("href") or "").strip()
             if href:
                 return urljoin(self.url or "", href)
@@ -308,7 +318,7 @@ class Page:
     def robots(self) -> frozenset[str]:
         """Robots directives from ``<meta name=robots>`` and the X-Robots-Tag header."""
         values: list[str] = []
-        for meta in self.root.iterfind(".//meta[@name]"):
+        for meta in self._index["meta"]:
             if (meta.get("name") or "").strip().lower() in {"robots", "googlebot"}:
                 values.append(meta.get("content") or "")
         for key, value in self.headers.items():
@@ -374,7 +384,7 @@ class Page:
                 if visible_only and _hides(el):
                     walker.skip_subtree()
                     continue
-                if tag in _BLOCKS:
+                if tag in _BLOCKS and (not out or out[-1][1] != " "):
                     out.append((el, " "))
                 if not visible_only:
                     for attr in ("alt", "title", "content", "aria-label"):
@@ -384,7 +394,9 @@ class Page:
                 if el.text:
                     out.append((el, el.text))
             elif event == "end":
-                if el.tag in _BLOCKS:
+                # One space is enough between blocks; a run of closing and opening block tags
+                # would otherwise add a chunk each.
+                if el.tag in _BLOCKS and out and out[-1][1] != " ":
                     out.append((el, " "))
                 if el.tail and el is not scope:
                     parent = el.getparent()
@@ -419,7 +431,7 @@ class Page:
     def body_content(self) -> Element:
         """The element that holds the article's paragraphs (densest visible ``<p>`` text)."""
         scores: dict[Element, int] = {}
-        for p in self.body.iter("p"):
+        for p in self._index["p"]:
             parent = p.getparent()
             if parent is None:
                 continue

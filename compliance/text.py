@@ -23,23 +23,34 @@ _MAP.update(dict.fromkeys(_QUOTES, "'"))
 _MAP.update(dict.fromkeys(_DQUOTES, '"'))
 _MAP.update(dict.fromkeys(_DASHES, "-"))
 _MAP.update(dict.fromkeys(_INVISIBLE, ""))
-# A regex substitution beats str.translate with a dict by far on long texts with few hits.
 _SPECIAL = re.compile("[" + re.escape("".join(_MAP)) + "]")
-
-_SPACE_RUN = re.compile(r"\s+")
-
-
-def _replace(match: re.Match[str]) -> str:
-    return _MAP[match.group()]
 
 
 def canon(text: str) -> str:
     """Typographic normalisation, case kept; runs of white space become one space."""
     if not text.isascii():
+        # No-break spaces and ellipses are the usual reasons news text is not in NFKC form;
+        # replacing them first (as NFKC would) spares most pages the full normalisation.
+        if "\xa0" in text:
+            text = text.replace("\xa0", " ")
+        if "\u2026" in text:
+            text = text.replace("\u2026", "...")
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-        text = _SPECIAL.sub(_replace, text)
-    return _SPACE_RUN.sub(" ", text)
+        # A handful of distinct characters to replace: one C-level replace each beats a
+        # per-match callback on long texts.
+        for char in set(_SPECIAL.findall(text)):
+            text = text.replace(char, _MAP[char])
+    # str.split() splits on exactly the characters that ``\s`` matches, and far faster.
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    joined = " ".join(words)
+    if text[0].isspace():
+        joined = " " + joined
+    if text[-1].isspace():
+        joined += " "
+    return joined
 
 
 def fold(text: str) -> str:

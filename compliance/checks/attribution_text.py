@@ -238,7 +238,9 @@ def _closest(page: Page, scopes: list[Any], readings: list[str], expected: str,
         haystack = view.text.lower()
         for reading in readings:
             needle = canon(reading).strip().lower()
-            found = fuzz.partial_ratio_alignment(needle, haystack)
+            # The cut-off lets rapidfuzz skip windows that cannot beat what is known.
+            cutoff = 50.0 if best is None else max(50.0, best[0])
+            found = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=cutoff)
             if found is not None and (best is None or found.score > best[0]):
                 best = (found.score, found.dest_start, found.dest_end, needle, view)
     if best is None or best[0] < 50:
