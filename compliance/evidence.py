@@ -9,7 +9,6 @@ body we judged (decompressed, exactly as the checks saw it).
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 from dataclasses import dataclass
@@ -22,6 +21,13 @@ from warcio.warcwriter import WARCWriter
 
 from . import __version__
 from .fetch import Hop, redact
+
+try:
+    # ISA-L's deflate writes standard gzip members four to five times faster than zlib at the
+    # same ratio; compressing the evidence was the largest cost per page after parsing.
+    from isal.igzip import compress as _gzip
+except ImportError:  # pragma: no cover - a platform without an isal wheel
+    from gzip import compress as _gzip
 
 # Headers describing the wire encoding no longer apply: the record keeps the decoded body.
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -58,8 +64,8 @@ def build_records(hops: list[Hop], fetched_at: str,
                   secret_headers: frozenset[str] = frozenset()) -> EvidenceBlob | None:
     """Serialise and compress the records of one fetch.
 
-    Runs in the fetching thread: zlib releases the GIL, so pages compress in parallel, and
-    each record is its own gzip member as the WARC standard recommends.
+    Runs in a worker process (or the fetching thread without one); each record is its own
+    gzip member, as the WARC standard recommends.
     """
     if not hops:
         return None
@@ -95,7 +101,7 @@ def build_records(hops: list[Hop], fetched_at: str,
         for record in (request, response):
             buffer = io.BytesIO()
             WARCWriter(buffer, gzip=False).write_record(record)
-            members.append(gzip.compress(buffer.getvalue(), compresslevel=_LEVEL))
+            members.append(_gzip(buffer.getvalue(), compresslevel=_LEVEL))
         record_id = response.rec_headers.get_header("WARC-Record-ID")
     return EvidenceBlob(b"".join(members), record_id, digest, fetched_at)
 
