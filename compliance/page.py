@@ -164,7 +164,14 @@ def _marks_body(el: Element) -> bool:
 _MARKED_BODY = etree.XPath("//*[@itemprop='articleBody'] | //*[contains(@class, 'entry-content')]")
 
 
+# Every hiding class name contains one of these: most class attributes are ruled out by one
+# search instead of a split into tokens.
+_HIDING_CLASS_HINT = re.compile("hid|sr-only|screen-reader|invisible|d-none|offscreen")
+
+
 def _class_hides(value: str) -> bool:
+    if not _HIDING_CLASS_HINT.search(value):
+        return False
     tokens = value.split()
     if _HIDING_CLASSES.isdisjoint(tokens):
         return False

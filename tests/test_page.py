@@ -98,3 +98,9 @@ def test_markup_nested_beyond_the_parser_limit_is_noted():
     p = page(deep)
     assert p.notes == ("the page nests elements more than 2,048 deep; the parser ignored what "
                        "lies deeper, so findings may miss it",)
+
+
+def test_every_hiding_class_passes_the_cheap_hint() -> None:
+    from compliance.page import _HIDING_CLASS_HINT, _HIDING_CLASSES
+
+    assert [name for name in sorted(_HIDING_CLASSES) if not _HIDING_CLASS_HINT.search(name)] == []

@@ -195,8 +195,16 @@ def _explain_absence(page: Page, scopes: list[Any], readings: list[str], params:
     """Why the wording is missing: hidden, outside the scope, or what the closest text is."""
     # Building views of the whole page is costly; skip it when the page source does not even
     # contain the wording's words (the usual case for a page that simply lacks the credit).
+    present: dict[bytes, bool] = {}  # the readings share most words: scan for each once
+
+    def in_source(word: bytes) -> bool:
+        found = present.get(word)
+        if found is None:
+            found = present[word] = word in page.source_lower
+        return found
+
     mentioned = params.get("match") == "regex" or any(
-        all(word in page.source_lower for word in _words(reading)) for reading in readings
+        all(in_source(word) for word in _words(reading)) for reading in readings
     )
     if not mentioned:
         return _closest(page, scopes, readings, expected, fix)
