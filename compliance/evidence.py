@@ -27,7 +27,7 @@ try:
     # same ratio; compressing the evidence was the largest cost per page after parsing.
     from isal.igzip import compress as _gzip
 except ImportError:  # pragma: no cover - a platform without an isal wheel
-    from gzip import compress as _gzip
+    from gzip import compress as _gzip  # type: ignore[assignment]
 
 # Headers describing the wire encoding no longer apply: the record keeps the decoded body.
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
