@@ -7,11 +7,13 @@ the number of pages. A page that cannot be fetched becomes an error result; the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -147,7 +149,7 @@ class Pipeline:
         else:
             acquired = _Acquired(fetched.body, fetched.final_url, fetched.headers,
                                  fetched.charset, fetched.hops, fetched.fetched_at)
-        if self._offload and acquired.data is not None and acquired.data.strip():
+        if self._offload and acquired.data is not None and not _blank(acquired.data):
             return acquired  # a worker process will hash it and write its evidence
         if self.evidence is not None:
             from .evidence import build_records
@@ -176,6 +178,9 @@ class Pipeline:
         if self.processes > 1:
             procs = ProcessPoolExecutor(max_workers=self.processes, initializer=_init_worker,
                                         initargs=(str(self.rules_root),))
+        # Finished futures arrive here from their callbacks: one queue read per page instead
+        # of a wait() that arms every future in flight each time round.
+        completed: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         fetching: dict[Future[_Acquired], Job] = {}
         judging: dict[Future[Any], tuple[Job, _Acquired, EvidenceRef | None]] = {}
         ready: dict[int, Outcome] = {}
@@ -190,7 +195,9 @@ class Pipeline:
                         exhausted = True
                         break
                     order.append(job.index)
-                    fetching[threads.submit(self._acquire, job.target)] = job
+                    submitted = threads.submit(self._acquire, job.target)
+                    submitted.add_done_callback(completed.put)
+                    fetching[submitted] = job
                 while order and order[0] in ready:
                     yield ready.pop(order.popleft())
                 if not fetching and not judging:
@@ -199,13 +206,18 @@ class Pipeline:
                     if exhausted or self._stopping:
                         break
                     continue
-                running: list[Future[Any]] = [*fetching, *judging]
-                done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                try:
+                    done = [completed.get(timeout=0.5)]
+                except queue.Empty:
+                    continue  # nothing finished: look at the stop flag again
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        done.append(completed.get_nowait())
                 for future in done:
                     if future in fetching:
                         job = fetching.pop(future)
                         acquired = future.result()
-                        outcome = self._after_fetch(job, acquired, procs, judging)
+                        outcome = self._after_fetch(job, acquired, procs, judging, completed)
                     else:
                         job, acquired, ref = judging.pop(future)
                         result, blob, acquired.sha256 = future.result()
@@ -224,8 +236,8 @@ class Pipeline:
                 procs.shutdown(wait=True, cancel_futures=True)
 
     def _after_fetch(self, job: Job, acquired: _Acquired, procs: ProcessPoolExecutor | None,
-                     judging: dict[Future[Any], tuple[Job, _Acquired, EvidenceRef | None]]
-                     ) -> Outcome | None:
+                     judging: dict[Future[Any], tuple[Job, _Acquired, EvidenceRef | None]],
+                     completed: queue.SimpleQueue[Future[Any]]) -> Outcome | None:
         target = job.target
         if acquired.error is not None and acquired.error.aborted:
             return None  # not judged: the page is fetched again on resume
@@ -237,7 +249,7 @@ class Pipeline:
             error = acquired.error or PageError("nothing was read")
             result = PageResult(target, "error", error=str(error), url=acquired.url)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
-        if not acquired.data.strip():
+        if _blank(acquired.data):
             result = PageResult(target, "error", error=f"{target.location}: the page is empty",
                                 url=acquired.url)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
@@ -254,6 +266,7 @@ class Pipeline:
         # thread): rebind rather than change what it holds, and keep no copy here.
         acquired.data = None
         acquired.hops = [replace(hop, body=b"") for hop in acquired.hops]
+        future.add_done_callback(completed.put)
         judging[future] = (job, acquired, ref)
         return None
 
@@ -272,6 +285,11 @@ class Pipeline:
         elif acquired.sha256 and acquired.fetched_at:
             fetch["evidence"] = {"sha256": acquired.sha256, "fetched_at": acquired.fetched_at}
         return replace(result, fetch=fetch or None)
+
+
+def _blank(data: bytes) -> bool:
+    # Not ``data.strip()``: that copies the whole page to learn that it is not empty.
+    return not data or data.isspace()
 
 
 def _now() -> str:
