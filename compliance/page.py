@@ -96,12 +96,21 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, lis
     return data.decode("cp1252", errors="replace"), "cp1252", notes
 
 
-def parse_html(data: bytes) -> tuple[Element, list[str]]:
+class _NotUtf8(Exception):
+    """The bytes were parsed as UTF-8 on trust, and the parser found they are not."""
+
+
+# libxml2 reports undecodable input under either name, depending on its version.
+_ENCODING_ERRORS = {"ERR_INVALID_ENCODING", "ERR_INVALID_CHAR"}
+
+
+def parse_html(data: bytes, *, trusted_utf8: bool = False) -> tuple[Element, list[str]]:
     """Parse UTF-8 bytes; return the root and notes on content the parser had to drop.
 
     A plain etree parser: no per-element class lookup on the hot path. ``huge_tree`` lets
     deeply nested real pages through (2,048 levels instead of 256); deeper hostile markup is
-    cut there, and the note says so rather than leaving a silent gap.
+    cut there, and the note says so rather than leaving a silent gap. With ``trusted_utf8``
+    the bytes were not checked beforehand, and :class:`_NotUtf8` says they should have been.
     """
     # No ID table (collect_ids): nothing looks elements up by id() and building it costs 5 %.
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, default_doctype=False,
@@ -109,14 +118,29 @@ def parse_html(data: bytes) -> tuple[Element, list[str]]:
     try:
         root = etree.fromstring(data, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        if trusted_utf8:
+            raise _NotUtf8 from exc
         raise PageError(f"cannot parse HTML: {exc}") from exc
+    errors = {e.type_name for e in parser.error_log}
+    if trusted_utf8 and errors & _ENCODING_ERRORS:
+        raise _NotUtf8
     if root is None:
         raise PageError("no HTML content to parse")
     notes = []
-    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+    if "ERR_RESOURCE_LIMIT" in errors:
         notes.append("the page nests elements more than 2,048 deep; the parser ignored what "
                      "lies deeper, so findings may miss it")
     return root, notes
+
+
+def _declares_only_utf8(data: bytes, declared: str | None) -> bool:
+    """Whether :func:`decode_html` would read ``data`` as UTF-8 without a note: no BOM but
+    UTF-8's, and every charset label present (transport, ``<meta>``) names UTF-8."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
+                        codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF8):
+        return False
+    labels = [label for label in (declared, sniff_meta_charset(data)) if label]
+    return all(_codec(label) == "utf-8" for label in labels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +295,18 @@ class Page:
     def from_bytes(cls, data: bytes, target: Target, url: str | None = None,
                    headers: Mapping[str, str] | None = None,
                    declared_charset: str | None = None) -> Page:
+        if _declares_only_utf8(data, declared_charset):
+            # Nearly every page: let the parser find out whether the bytes are the UTF-8 they
+            # claim to be, rather than decoding the whole page once more only to check.
+            try:
+                root, parse_notes = parse_html(
+                    data[3:] if data.startswith(codecs.BOM_UTF8) else data, trusted_utf8=True)
+            except _NotUtf8:
+                pass
+            else:
+                page = cls(root, target, url, "utf-8", dict(headers or {}), tuple(parse_notes))
+                page.raw = data
+                return page
         text, encoding, notes = decode_html(data, declared_charset)
         if encoding == "utf-8" and not notes:
             utf8 = data[3:] if data.startswith(codecs.BOM_UTF8) else data
@@ -385,38 +421,52 @@ class Page:
 
     def chunks(self, scope: Element, visible_only: bool = True) -> list[tuple[Element, str]]:
         """Text pieces of ``scope`` in reading order, each with the element that holds it."""
+        # The hottest loop of a check run: lxml builds a new string on every ``.tag``,
+        # ``.text`` and ``.tail`` access, so each is read once, and the open elements (and
+        # whether each is a block) are kept on a stack instead of asked for again.
         out: list[tuple[Element, str]] = []
+        append = out.append
+        blocks = _BLOCKS
+        opened: list[Element] = []
+        is_block: list[bool] = []
         walker = etree.iterwalk(scope, events=("start", "end", "comment", "pi"))
         for event, el in walker:
             if event == "start":
-                tag = el.tag
+                block = el.tag in blocks
+                opened.append(el)
+                is_block.append(block)
                 if visible_only and _hides(el):
                     walker.skip_subtree()
                     continue
-                if tag in _BLOCKS and (not out or out[-1][1] != " "):
-                    out.append((el, " "))
+                if block and (not out or out[-1][1] != " "):
+                    append((el, " "))
                 if not visible_only:
                     for attr in ("alt", "title", "content", "aria-label"):
                         value = el.get(attr)
                         if value:
-                            out.append((el, f" {value} "))
-                if el.text:
-                    out.append((el, el.text))
+                            append((el, f" {value} "))
+                text = el.text
+                if text:
+                    append((el, text))
             elif event == "end":
+                opened.pop()
                 # One space is enough between blocks; a run of closing and opening block tags
                 # would otherwise add a chunk each.
-                if el.tag in _BLOCKS and out and out[-1][1] != " ":
-                    out.append((el, " "))
-                if el.tail and el is not scope:
-                    parent = el.getparent()
-                    out.append((parent if parent is not None else el, el.tail))
+                if is_block.pop() and out and out[-1][1] != " ":
+                    append((el, " "))
+                if opened:  # the scope's own tail is outside it
+                    tail = el.tail
+                    if tail:
+                        append((opened[-1], tail))
             else:  # comments and processing instructions
-                parent = el.getparent()
-                owner = parent if parent is not None else scope
-                if not visible_only and el.text:
-                    out.append((owner, " " + el.text + " "))
-                if el.tail:
-                    out.append((owner, el.tail))
+                owner = opened[-1] if opened else scope
+                if not visible_only:
+                    text = el.text
+                    if text:
+                        append((owner, " " + text + " "))
+                tail = el.tail
+                if tail:
+                    append((owner, tail))
         return out
 
     def view(self, scope: Element) -> TextView:

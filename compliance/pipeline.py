@@ -8,7 +8,9 @@ the number of pages. A page that cannot be fetched becomes an error result; the 
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
+import multiprocessing
 import os
 import queue
 from collections import deque
@@ -57,6 +59,8 @@ class _Acquired:
     error: PageError | None = None
     sha256: str | None = None
     evidence: EvidenceBlob | None = None
+    in_worker: bool = False
+    """A local file a worker process reads for itself."""
 
 
 # -- the worker-process side -----------------------------------------------------------------
@@ -64,15 +68,20 @@ class _Acquired:
 _WORKER_BOOK: RuleBook | None = None
 
 
-def _init_worker(rules_root: str) -> None:
+def _init_worker(rules_root: str, book: RuleBook | None) -> None:
     global _WORKER_BOOK
-    _WORKER_BOOK = load_rulebook(Path(rules_root))
+    # A forked worker is handed the parent's rule book as it stands in memory; a spawned one
+    # loads (and validates) its own.
+    _WORKER_BOOK = book if book is not None else load_rulebook(Path(rules_root))
+    # What the worker inherited lives as long as it does: keep the collector off it, so it
+    # neither scans it at every full collection nor copies its pages by touching them.
+    gc.freeze()
 
 
 def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict[str, str],
                      charset: str | None, hops: list[Hop] | None, fetched_at: str,
-                     secret_headers: frozenset[str]) -> tuple[PageResult, EvidenceBlob | None,
-                                                              str]:
+                     secret_headers: frozenset[str]
+                     ) -> tuple[PageResult, EvidenceBlob | None, str, None]:
     """Judge a page and, when ``hops`` are given, serialise its evidence: both are CPU work
     that would otherwise queue behind the fetching in the main process."""
     assert _WORKER_BOOK is not None
@@ -82,7 +91,19 @@ def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict
 
         blob = build_records(hops, fetched_at, secret_headers)
     digest = blob.sha256 if blob is not None else hashlib.sha256(data).hexdigest()
-    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset), blob, digest
+    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset), blob, digest, None
+
+
+def _judge_file_in_worker(target: Target) -> tuple[PageResult, None, str | None, str]:
+    """Read, hash and judge a local file in the worker: the bytes never cross the pipe."""
+    assert _WORKER_BOOK is not None
+    when = _now()
+    try:
+        data, url = read_bytes(target)
+    except PageError as exc:
+        return PageResult(target, "error", error=str(exc)), None, None, ""
+    return (judge_bytes(_WORKER_BOOK, target, data, url, {}, None), None,
+            hashlib.sha256(data).hexdigest(), when)
 
 
 def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
@@ -138,6 +159,8 @@ class Pipeline:
 
     def _acquire(self, target: Target) -> _Acquired:
         if not is_remote(target.location):
+            if self._offload and target.location != "-":
+                return _Acquired(None, None, in_worker=True)
             return self._read_local(target)
         from .fetch import FetchError
 
@@ -176,8 +199,10 @@ class Pipeline:
         threads = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="fetch")
         procs: ProcessPoolExecutor | None = None
         if self.processes > 1:
+            forked = multiprocessing.get_start_method() == "fork"
             procs = ProcessPoolExecutor(max_workers=self.processes, initializer=_init_worker,
-                                        initargs=(str(self.rules_root),))
+                                        initargs=(str(self.rules_root),
+                                                  self.book if forked else None))
         # Finished futures arrive here from their callbacks: one queue read per page instead
         # of a wait() that arms every future in flight each time round.
         completed: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
@@ -220,7 +245,8 @@ class Pipeline:
                         outcome = self._after_fetch(job, acquired, procs, judging, completed)
                     else:
                         job, acquired, ref = judging.pop(future)
-                        result, blob, acquired.sha256 = future.result()
+                        result, blob, acquired.sha256, read_at = future.result()
+                        acquired.fetched_at = read_at or acquired.fetched_at
                         if blob is not None and self.evidence is not None:
                             ref = self.evidence.append(blob)
                         outcome = Outcome(job.index, self._stamp(result, acquired, ref), ref)
@@ -241,6 +267,11 @@ class Pipeline:
         target = job.target
         if acquired.error is not None and acquired.error.aborted:
             return None  # not judged: the page is fetched again on resume
+        if acquired.in_worker and procs is not None:
+            future: Future[Any] = procs.submit(_judge_file_in_worker, target)
+            future.add_done_callback(completed.put)
+            judging[future] = (job, acquired, None)
+            return None
         ref = None
         if self.evidence is not None and acquired.evidence is not None:
             ref = self.evidence.append(acquired.evidence)

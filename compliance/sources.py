@@ -5,6 +5,7 @@ Remote (http/https) targets are fetched elsewhere; this module never touches the
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -40,7 +41,11 @@ def read_bytes(target: Target) -> tuple[bytes, str | None]:
         path = local_path(location)
         try:
             with path.open("rb") as handle:
-                data = handle.read(MAX_LOCAL_BYTES + 1)
+                # Ask for what the file holds, not the cap: read(n) allocates n bytes first.
+                size = os.fstat(handle.fileno()).st_size
+                data = handle.read(min(size, MAX_LOCAL_BYTES) + 1)
+                if len(data) > size:  # no size known (a pipe), or the file grew meanwhile
+                    data += handle.read(MAX_LOCAL_BYTES + 1 - len(data))
         except FileNotFoundError:
             raise PageError(f"{location}: no such file") from None
         except IsADirectoryError:
@@ -51,7 +56,7 @@ def read_bytes(target: Target) -> tuple[bytes, str | None]:
     if len(data) > MAX_LOCAL_BYTES:
         raise PageError(f"{location}: larger than {MAX_LOCAL_BYTES // (1024 * 1024)} MiB; "
                         "is this an HTML page?")
-    if not data.strip():
+    if not data or data.isspace():
         raise PageError(f"{location}: the file is empty")
     return data, url
 
