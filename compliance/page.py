@@ -195,7 +195,20 @@ _MARKED_BODY = etree.XPath("//*[@itemprop='articleBody'] | //*[contains(@class, 
 _HIDING_CLASS_HINT = re.compile("hid|sr-only|screen-reader|invisible|d-none|offscreen")
 
 
+# Pages repeat the same few hundred class attributes; the answer for each is remembered.
+_CLASS_VERDICTS: dict[str, bool] = {}
+
+
 def _class_hides(value: str) -> bool:
+    known = _CLASS_VERDICTS.get(value)
+    if known is None:
+        if len(_CLASS_VERDICTS) >= 20_000:
+            _CLASS_VERDICTS.clear()
+        known = _CLASS_VERDICTS[value] = _tokens_hide(value)
+    return known
+
+
+def _tokens_hide(value: str) -> bool:
     if not _HIDING_CLASS_HINT.search(value):
         return False
     tokens = value.split()
@@ -254,7 +267,8 @@ class TextView:
         # the chunk boundaries through NFKC and the white-space collapse. A chunk that starts
         # with a space after one that ended with a space loses it, as does a leading one.
         # Chunks left empty keep their slot; ``element_at`` never lands on them.
-        pieces = normalise("\x00".join(raw for _, raw in chunks)).split("\x00")
+        owners, raws = zip(*chunks, strict=True)
+        pieces = normalise("\x00".join(raws)).split("\x00")
         ends_in_space = True
         for index, piece in enumerate(pieces):
             if ends_in_space and piece[:1] == " ":
@@ -262,7 +276,7 @@ class TextView:
             if piece:
                 ends_in_space = piece[-1] == " "
         starts = tuple(accumulate(map(len, pieces[:-1]), initial=0))
-        return cls("".join(pieces).rstrip(" "), starts, tuple(owner for owner, _ in chunks))
+        return cls("".join(pieces).rstrip(" "), starts, owners)
 
 
 

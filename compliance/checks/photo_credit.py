@@ -113,7 +113,17 @@ def _photo_sized(img: Element) -> bool:
     return bool(sizes) and max(sizes) >= 300
 
 
-def _decorative_or_chrome(img: Element, scope: Element, min_size: int) -> bool:
+def _is_chrome(node: Element) -> bool:
+    """Whether ``node`` is site furniture (navigation, a footer, a share bar, an author box)."""
+    if node.tag in {"nav", "footer", "aside", "button"}:
+        return True
+    marker = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
+    return bool(marker.strip()) and _NOT_ARTICLE.search(marker) is not None
+
+
+def _decorative_or_chrome(img: Element, scope: Element, min_size: int,
+                          chrome: dict[Element, bool]) -> bool:
+    """``chrome`` remembers :func:`_is_chrome` for the containers the page's photos share."""
     if (img.get("role") or "").lower() in {"presentation", "none"}:
         return True
     if (img.get("aria-hidden") or "").lower() == "true":
@@ -134,12 +144,12 @@ def _decorative_or_chrome(img: Element, scope: Element, min_size: int) -> bool:
     for depth, node in enumerate(img.iterancestors()):
         if node is scope:
             break
-        if node.tag in {"nav", "footer", "aside", "button"}:
-            return True
         if node.tag == "a" and depth < 4 and _links_elsewhere(node.get("href") or ""):
             return True
-        marker = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
-        if marker.strip() and _NOT_ARTICLE.search(marker):
+        known = chrome.get(node)
+        if known is None:
+            known = chrome[node] = _is_chrome(node)
+        if known:
             return True
     return False
 
@@ -198,9 +208,10 @@ def check(page: Page, rule: Rule) -> list[Finding]:
     fix_credit = f'"{credits[0]}"' if credits else "the photographer or agency credit"
     findings: list[Finding] = []
     seen: set[str] = set()
+    chrome: dict[Element, bool] = {}
     for scope in page.scope_element(params.get("scope", "article")):
         for img in scope.iter("img", "amp-img"):
-            if not page.is_visible(img) or _decorative_or_chrome(img, scope, min_size):
+            if not page.is_visible(img) or _decorative_or_chrome(img, scope, min_size, chrome):
                 continue
             src = page.resolve(_src(img))
             caption = _caption(page, img, scope)
