@@ -10,8 +10,9 @@ Parameters:
   expression; the default recognises common credit forms ("Photo:", "Credit:", "©",
   "(Agency/Name)", "Getty Images", "Foto:", "Bild:", "Crédit", "Фото"...).
 - ``scope``: ``article`` (default), ``page``, ``body`` or a CSS selector.
-- ``min_size``: images whose declared width or height is below this many pixels (default 100)
-  are icons, not article photos.
+- ``min_size``: images whose declared width or height is below this many pixels (default 100),
+  or whose ``sizes`` attribute only ever draws them narrower than that, are icons and avatars,
+  not article photos.
 
 Article photos are the visible ``<img>``/``<amp-img>`` elements in the scope, including
 lazy-loaded ones (``data-src``, ``data-lazy-src``, ``srcset``); logos, icons, avatars, share
@@ -108,6 +109,21 @@ def _links_elsewhere(href: str) -> bool:
     return "/attachment/" not in path and "attachment_id" not in href
 
 
+def _shown_smaller_than(img: Element, limit: int) -> bool:
+    """Whether the ``sizes`` attribute says the image is always drawn below ``limit`` pixels
+    wide, as responsive avatars and icons are (``sizes="40px"``)."""
+    widths = []
+    for entry in (img.get("sizes") or "").split(","):
+        match = _PX_LENGTH.search(entry.strip())
+        if match is None:
+            return False  # vw, em, calc(): no fixed size to go by
+        widths.append(float(match.group(1)))
+    return bool(widths) and max(widths) < limit
+
+
+_PX_LENGTH = re.compile(r"(?:^|\s)(\d+(?:\.\d+)?)px$")
+
+
 def _photo_sized(img: Element) -> bool:
     sizes = [s for s in (_size(img.get("width")), _size(img.get("height"))) if s is not None]
     return bool(sizes) and max(sizes) >= 300
@@ -132,7 +148,7 @@ def _decorative_or_chrome(img: Element, scope: Element, min_size: int,
     if not src:
         return True
     sizes = [s for s in (_size(img.get("width")), _size(img.get("height"))) if s is not None]
-    if sizes and min(sizes) < min_size:
+    if (sizes and min(sizes) < min_size) or _shown_smaller_than(img, min_size):
         return True
     name = src.rsplit("/", 1)[-1].split("?")[0].lower()
     if name.endswith((".svg", ".ico")):
