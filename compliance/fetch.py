@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -423,6 +424,7 @@ class Fetcher:
                 # Keep a little of the body for the evidence; do not read a large error page.
                 hop.body = self._read(response, deadline, limit=64 * 1024, strict=False)
             else:
+                _check_content_encoding(response.headers.get("content-encoding", ""), url)
                 hop.body = self._read(response, deadline)
             return hop
         finally:
@@ -447,6 +449,11 @@ class Fetcher:
             except Exception as exc:  # urllib3 wraps socket, protocol and decoding errors
                 if time.monotonic() >= deadline or self._aborted.is_set():
                     raise self._deadline_error(response.url) from None
+                if isinstance(exc, urllib3.exceptions.DecodeError):
+                    coding = response.headers.get("content-encoding", "")
+                    raise FetchError(f"the page is not valid {coding} data although the server "
+                                     f"says it is (Content-Encoding: {coding}); the server "
+                                     "sends a broken or mislabelled body") from None
                 raise FetchError(f"the connection broke while reading the page: "
                                  f"{_reason(exc)}") from None
             if not chunk:
@@ -490,6 +497,20 @@ class Fetcher:
         if hop.status != 200:
             return False
         return Protego.parse(hop.body[:512 * 1024].decode("utf-8", errors="replace"))
+
+
+# What the Accept-Encoding header offers, and what urllib3 decodes without optional packages.
+_READABLE_ENCODINGS = {"", "identity", "gzip", "x-gzip", "deflate"}
+
+
+def _check_content_encoding(value: str, url: str) -> None:
+    """Refuse a body in a coding we did not offer: it would reach the checks as noise."""
+    codings = [part.strip().lower() for part in value.split(",")]
+    unknown = [c for c in codings if c not in _READABLE_ENCODINGS]
+    if unknown:
+        raise FetchError(f"the server sent the page with Content-Encoding {value.strip()!r}, "
+                         "which was not asked for (Accept-Encoding: gzip, deflate) and cannot "
+                         f"be read ({url}); the server must honour Accept-Encoding")
 
 
 def _reason(exc: BaseException) -> str:

@@ -73,6 +73,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "image/png")
         if path == "/undecodable":
             return self.send(200, b"<html><body><p>" + bytes(range(128, 256)) * 50 + b"</p></body></html>")
+        if path == "/brotli":  # an encoding the client never asked for
+            return self.send(200, os.urandom(2000), headers={"Content-Encoding": "br"})
+        if path == "/bad-gzip":  # says gzip, is not
+            return self.send(200, PAGE, headers={"Content-Encoding": "gzip"})
         if path == "/gzip-bomb":
             return self.send(200, BOMB, headers={"Content-Encoding": "gzip"})
         if path == "/endless":

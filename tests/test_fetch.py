@@ -81,6 +81,19 @@ def test_wrong_content_type(server):
         f"not an HTML page: Content-Type is image/png ({server.base}/image)")
 
 
+def test_content_encoding_not_asked_for_is_an_error(server):
+    assert fetch_error(server, "/brotli") == (
+        "the server sent the page with Content-Encoding 'br', which was not asked for "
+        f"(Accept-Encoding: gzip, deflate) and cannot be read ({server.base}/brotli); the "
+        "server must honour Accept-Encoding")
+
+
+def test_body_that_is_not_the_encoding_it_claims(server):
+    assert fetch_error(server, "/bad-gzip") == (
+        "the page is not valid gzip data although the server says it is (Content-Encoding: "
+        "gzip); the server sends a broken or mislabelled body")
+
+
 def test_gzip_bomb_is_stopped(server):
     assert fetch_error(server, "/gzip-bomb") == (
         "the page decompresses to more than 5,242,880 bytes (a compression bomb, or a page far "
@@ -146,7 +159,8 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     book = load_rulebook(RULES)
     paths = ["/ok/1", "/drip", "/loop-a", "/429-then-ok", "/503-then-ok", "/gzip-bomb",
              "/endless", "/image", "/undecodable", "/reset", "/private/x", "/never", "/gone",
-             "/ok/2", "/moved", "/header-drip", "/garbage", "/short-body", "/empty", "/to-ftp"]
+             "/ok/2", "/moved", "/header-drip", "/garbage", "/short-body", "/empty", "/to-ftp",
+             "/brotli", "/bad-gzip"]
     jobs = [Job(i, Target("american-military-news", server.base + path,
                           original_url="https://www.rferl.org/a/x/1.html"))
             for i, path in enumerate(paths)]
@@ -162,6 +176,7 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
         "/undecodable": "fail", "/reset": "error", "/private/x": "error", "/never": "error",
         "/gone": "error", "/ok/2": "pass", "/moved": "pass", "/header-drip": "error",
         "/garbage": "error", "/short-body": "error", "/empty": "error", "/to-ftp": "error",
+        "/brotli": "error", "/bad-gzip": "error",
     }
     errors = {p: r.error for p, r in zip(paths, results, strict=True)}
     assert errors["/header-drip"] == (f"took longer than the 4 s allowed for one page "
