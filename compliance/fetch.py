@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.client
 import random
 import socket
 import threading
@@ -377,6 +378,10 @@ class Fetcher:
                     raise FetchAborted("the run was stopped while this page was fetched") from None
                 if time.monotonic() >= deadline:
                     raise self._deadline_error(url) from None
+                broken = _protocol_violation(exc)
+                if broken is not None:  # the same server will break it the same way again
+                    raise FetchError(f"the server's reply is not valid HTTP: {broken} ({url}); "
+                                     "the server or a proxy in front of it is broken") from None
                 problem = f"connection failed: {_reason(exc)}"
                 if attempt >= self.policy.retries:
                     raise FetchError(f"{problem} ({url}) after {attempt + 1} attempts") from None
@@ -511,6 +516,27 @@ def _check_content_encoding(value: str, url: str) -> None:
         raise FetchError(f"the server sent the page with Content-Encoding {value.strip()!r}, "
                          "which was not asked for (Accept-Encoding: gzip, deflate) and cannot "
                          f"be read ({url}); the server must honour Accept-Encoding")
+
+
+def _protocol_violation(exc: BaseException) -> str | None:
+    """What the server got wrong, when http.client refused its reply (a status line that is
+    not HTTP, more or longer header lines than any client accepts); None for network trouble."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, http.client.HTTPException) and not isinstance(
+                error, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+            detail = str(error).strip() or type(error).__name__
+            if isinstance(error, http.client.BadStatusLine):
+                detail = f"bad status line {detail[:80]!r}"
+            return detail[:200]
+        pending.extend(arg for arg in error.args if isinstance(arg, BaseException))
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+    return None
 
 
 def _reason(exc: BaseException) -> str:

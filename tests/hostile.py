@@ -77,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, os.urandom(2000), headers={"Content-Encoding": "br"})
         if path == "/bad-gzip":  # says gzip, is not
             return self.send(200, PAGE, headers={"Content-Encoding": "gzip"})
+        if path == "/many-headers":  # more header lines than any client keeps
+            return self.send(200, PAGE, headers={f"X-Filler-{i}": "x" for i in range(150)})
+        if path == "/huge-header":
+            return self.send(200, PAGE, headers={"Set-Cookie": "a=" + "x" * 100_000})
         if path == "/gzip-bomb":
             return self.send(200, BOMB, headers={"Content-Encoding": "gzip"})
         if path == "/endless":

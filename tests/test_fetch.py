@@ -94,6 +94,18 @@ def test_body_that_is_not_the_encoding_it_claims(server):
         "gzip); the server sends a broken or mislabelled body")
 
 
+@pytest.mark.parametrize(("path", "detail"), [
+    ("/many-headers", "got more than 100 headers"),
+    ("/huge-header", "got more than 65536 bytes when reading header line"),
+])
+def test_headers_no_client_accepts_are_named_and_not_retried(server, path, detail):
+    before = server.hits[path]
+    assert fetch_error(server, path) == (
+        f"the server's reply is not valid HTTP: {detail} ({server.base}{path}); the server or a "
+        "proxy in front of it is broken")
+    assert server.hits[path] == before + 1
+
+
 def test_gzip_bomb_is_stopped(server):
     assert fetch_error(server, "/gzip-bomb") == (
         "the page decompresses to more than 5,242,880 bytes (a compression bomb, or a page far "
@@ -160,7 +172,7 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     paths = ["/ok/1", "/drip", "/loop-a", "/429-then-ok", "/503-then-ok", "/gzip-bomb",
              "/endless", "/image", "/undecodable", "/reset", "/private/x", "/never", "/gone",
              "/ok/2", "/moved", "/header-drip", "/garbage", "/short-body", "/empty", "/to-ftp",
-             "/brotli", "/bad-gzip"]
+             "/brotli", "/bad-gzip", "/many-headers", "/huge-header"]
     jobs = [Job(i, Target("american-military-news", server.base + path,
                           original_url="https://www.rferl.org/a/x/1.html"))
             for i, path in enumerate(paths)]
@@ -176,7 +188,8 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
         "/undecodable": "fail", "/reset": "error", "/private/x": "error", "/never": "error",
         "/gone": "error", "/ok/2": "pass", "/moved": "pass", "/header-drip": "error",
         "/garbage": "error", "/short-body": "error", "/empty": "error", "/to-ftp": "error",
-        "/brotli": "error", "/bad-gzip": "error",
+        "/brotli": "error", "/bad-gzip": "error", "/many-headers": "error",
+        "/huge-header": "error",
     }
     errors = {p: r.error for p, r in zip(paths, results, strict=True)}
     assert errors["/header-drip"] == (f"took longer than the 4 s allowed for one page "
@@ -185,7 +198,9 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     assert errors["/to-ftp"] == "redirected to a non-web URL 'ftp://127.0.0.1/file.html'"
     assert errors["/empty"] == f"{server.base}/empty: the page is empty"
     assert errors["/short-body"].startswith("the connection broke while reading the page")
-    assert errors["/garbage"].startswith("connection failed: ")
+    assert errors["/garbage"] == (
+        f"the server's reply is not valid HTTP: bad status line '\\x00\\x01NOT HTTP AT ALL' "
+        f"({server.base}/garbage); the server or a proxy in front of it is broken")
     gone = results[paths.index("/gone")]
     assert gone.fetch is not None and gone.fetch["gone"] is True and gone.fetch["http_status"] == 404
     undecodable = results[paths.index("/undecodable")]
