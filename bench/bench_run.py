@@ -108,6 +108,10 @@ def run(urls: list[str], work: Path) -> tuple[float, float]:
         raise SystemExit(f"compliance run failed ({done.returncode}): {done.stderr}")
     log = (reports / "latest" / "run.log").read_text()
     peak = float(re.search(r"peak memory of the main process (\d+) MiB", log).group(1))
+    cpu = re.search(r"CPU time: main process ([\d.]+) s, worker processes ([\d.]+) s", log)
+    print(f"  {len(urls)} pages: {elapsed:.2f} s; CPU per page: main process "
+          f"{float(cpu.group(1)) / len(urls) * 1000:.1f} ms, workers "
+          f"{float(cpu.group(2)) / len(urls) * 1000:.1f} ms")
     shutil.rmtree(reports)
     return elapsed, peak
 

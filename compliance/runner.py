@@ -335,9 +335,12 @@ def nightly(options: RunOptions) -> tuple[int, Run]:
                                  info, offsets, log))
     _write_report(run, info, offsets, book, extra)
     run.save_info(info)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, reaped
     log(f"{'finished' if info.complete else 'stopped'}: {progress.line()}; peak memory of the "
-        f"main process {peak:.0f} MiB")
+        f"main process {own.ru_maxrss / 1024:.0f} MiB; CPU time: main process "
+        f"{own.ru_utime + own.ru_stime:.1f} s, worker processes "
+        f"{workers.ru_utime + workers.ru_stime:.1f} s")
     log_file.close()
     if stopped_by:
         return EXIT_INTERRUPTED, run
