@@ -19,7 +19,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -399,9 +399,14 @@ REPORT_FILES = {"report.json": "json", "index.html": "html", "junit.xml": "junit
                 "findings.csv": "csv"}
 
 
-def write_reports(folder: Path, results: Iterable[PageResult], context: ReportContext) -> None:
+def write_reports(folder: Path, results: Iterable[PageResult], context: ReportContext,
+                  by_partner: Mapping[str, Iterable[PageResult]] | None = None) -> None:
     """Every format into ``folder``, each file written atomically, plus one Markdown summary
-    per partner under ``summaries/``."""
+    per partner under ``summaries/``.
+
+    ``by_partner`` gives each partner's results directly; without it each summary filters the
+    whole run, which costs a pass over every result per partner.
+    """
     from .formatters import FORMATTERS
 
     for name, kind in REPORT_FILES.items():
@@ -409,20 +414,30 @@ def write_reports(folder: Path, results: Iterable[PageResult], context: ReportCo
             FORMATTERS[kind].render(results, cast(TextIO, handle), context)
     summaries = folder / "summaries"
     summaries.mkdir(exist_ok=True)
-    def only(partner: str) -> Iterator[PageResult]:
-        return (r for r in results if r.target.partner == partner)
+    if by_partner is None:
+        def only(partner: str) -> Iterator[PageResult]:
+            return (r for r in results if r.target.partner == partner)
 
-    for partner in sorted({r.target.partner for r in results}):
-        mine = Replay(functools.partial(only, partner))
+        by_partner = {partner: Replay(functools.partial(only, partner))
+                      for partner in {r.target.partner for r in results}}
+    for partner in sorted(by_partner):
         with atomic_open(summaries / f"{partner}.md") as handle:
-            FORMATTERS["markdown"].render(mine, cast(TextIO, handle), context)
+            FORMATTERS["markdown"].render(by_partner[partner], cast(TextIO, handle), context)
 
 
 def _write_report(run: Run, info: RunInfo, offsets: dict[int, int], book: RuleBook,
                   extra: dict[str, Any]) -> None:
     meta = {"id": info.id, "complete": info.complete, "started_at": info.started_at,
             **({"finished_at": info.finished_at} if info.finished_at else {})}
-    write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta, extra))
+    # Each partner's lines of results.jsonl, found from the (small) targets file in one pass.
+    partner_of = {index: target.partner for index, target in run.targets() if index in offsets}
+    groups: dict[str, dict[int, int]] = {}
+    for index, offset in offsets.items():
+        groups.setdefault(partner_of[index], {})[index] = offset
+    by_partner = {partner: Replay(functools.partial(run.results, group))
+                  for partner, group in groups.items()}
+    write_reports(run.dir, Replay(lambda: run.results(offsets)), report_context(book, meta, extra),
+                  by_partner)
 
 
 def _record_history(path: Path, run: Run, info: RunInfo, offsets: dict[int, int],
