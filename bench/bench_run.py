@@ -14,6 +14,7 @@ the main process's peak RSS (target: at most 10 % more at 10,000).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -59,6 +60,11 @@ http {{
     (work / "tmp").mkdir(exist_ok=True)
     process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(work)])
     time.sleep(0.5)
+    if process.poll() is not None:
+        # Most likely another server (an earlier bench left running) holds the port: timing
+        # against it would measure the wrong site.
+        raise SystemExit(f"nginx exited at once ({process.returncode}); is 127.0.0.1:{PORT} "
+                         f"taken? See {work}/error.log:\n{(work / 'error.log').read_text()}")
     return process
 
 
@@ -107,6 +113,11 @@ def run(urls: list[str], work: Path) -> tuple[float, float]:
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"compliance run failed ({done.returncode}): {done.stderr}")
     log = (reports / "latest" / "run.log").read_text()
+    summary = json.loads((reports / "latest" / "report.json").read_text())["summary"]
+    if summary["pages"] != len(urls) or summary["error"]:
+        # A page that errored (refused, timed out) costs less than one judged: the timing
+        # would flatter the run.
+        raise SystemExit(f"compliance run did not judge every page: {summary}\n{log}")
     peak = float(re.search(r"peak memory of the main process (\d+) MiB", log).group(1))
     cpu = re.search(r"CPU time: main process ([\d.]+) s, worker processes ([\d.]+) s", log)
     print(f"  {len(urls)} pages: {elapsed:.2f} s; CPU per page: main process "
