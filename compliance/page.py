@@ -440,6 +440,13 @@ class Page:
         # whether each is a block) are kept on a stack instead of asked for again.
         out: list[tuple[Element, str]] = []
         append = out.append
+
+        def gap(owner: Element) -> None:
+            # Block boundaries and white-space-only text (most text nodes of real markup) all
+            # read as one space: a chunk only when the text so far does not end in one.
+            if out and not out[-1][1][-1].isspace():
+                append((owner, " "))
+
         blocks = _BLOCKS
         opened: list[Element] = []
         is_block: list[bool] = []
@@ -452,8 +459,8 @@ class Page:
                 if visible_only and _hides(el):
                     walker.skip_subtree()
                     continue
-                if block and (not out or out[-1][1] != " "):
-                    append((el, " "))
+                if block:
+                    gap(el)
                 if not visible_only:
                     for attr in ("alt", "title", "content", "aria-label"):
                         value = el.get(attr)
@@ -461,17 +468,21 @@ class Page:
                             append((el, f" {value} "))
                 text = el.text
                 if text:
-                    append((el, text))
+                    if text.isspace():
+                        gap(el)
+                    else:
+                        append((el, text))
             elif event == "end":
                 opened.pop()
-                # One space is enough between blocks; a run of closing and opening block tags
-                # would otherwise add a chunk each.
-                if is_block.pop() and out and out[-1][1] != " ":
-                    append((el, " "))
+                if is_block.pop():
+                    gap(el)
                 if opened:  # the scope's own tail is outside it
                     tail = el.tail
                     if tail:
-                        append((opened[-1], tail))
+                        if tail.isspace():
+                            gap(opened[-1])
+                        else:
+                            append((opened[-1], tail))
             else:  # comments and processing instructions
                 owner = opened[-1] if opened else scope
                 if not visible_only:
@@ -480,7 +491,10 @@ class Page:
                         append((owner, " " + text + " "))
                 tail = el.tail
                 if tail:
-                    append((owner, tail))
+                    if tail.isspace():
+                        gap(owner)
+                    else:
+                        append((owner, tail))
         return out
 
     def view(self, scope: Element) -> TextView:
