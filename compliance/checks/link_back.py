@@ -57,6 +57,7 @@ PARAMS: dict[str, Any] = {
 }
 
 _UNFOLLOWED = {"nofollow", "ugc", "sponsored"}
+_URL_NOISE = str.maketrans("", "", "\t\n\r")
 
 
 def _link_text(page: Page, link: Element) -> str:
@@ -117,6 +118,9 @@ def check(page: Page, rule: Rule) -> list[Finding]:
                 href = link.get("href")
                 if not href:
                     continue
+                if "\n" in href or "\t" in href or "\r" in href:
+                    # Browsers drop tabs and line breaks anywhere in a URL (a wrapped href).
+                    href = href.translate(_URL_NOISE)
                 lowered = href.lower()
                 if needle is not None and needle not in lowered and lowered.isascii():
                     continue
