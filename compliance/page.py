@@ -283,7 +283,10 @@ class TextView:
 # ---------------------------------------------------------------------------------------------
 # The page
 
-_string_value = etree.XPath("string()")
+def _string_value(el: Element) -> str:
+    """All the text inside ``el`` (XPath's string value): the text serialiser is the fastest
+    way lxml offers to get it, twice as fast as evaluating ``string()``."""
+    return str(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
 @lru_cache(maxsize=256)
