@@ -8,6 +8,7 @@ walks the tree once, not ten times. Checks read these views; they never change t
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
@@ -86,7 +87,17 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str, lis
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes  # only pages without a usable declaration pay
+    # Only pages without a usable declaration get here. Firefox's detector (chardetng) first:
+    # it tells windows-1251 from KOI8-R and windows-1252 from its neighbours where
+    # charset-normalizer guesses wrong, and it never answers UTF-8, which failed above.
+    with contextlib.suppress(ImportError):
+        from chardetng_py import detect
+
+        guessed = _codec(detect(data[:200_000], allow_utf8=False))
+        if guessed is not None:
+            notes.append(f"encoding detected as {guessed}")
+            return data.decode(guessed, errors="replace"), guessed, notes
+    from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:

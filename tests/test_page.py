@@ -50,6 +50,24 @@ def test_undeclared_legacy_bytes_are_detected_without_crashing():
     assert notes and notes[0].startswith("encoding detected as")
 
 
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("<p>café</p>", "cp1252"),
+    ("<p>It’s the “best” café in town — really.</p>" * 3, "cp1252"),
+    ("<p>Größe und Übermaß – schön</p>", "cp1252"),
+    ("<p>Президент России встретился с коллегами на саммите в Осаке.</p>" * 5, "cp1251"),
+    ("<p>Zażółć gęślą jaźń. Prezydent spotkał się z premierem w Warszawie.</p>" * 5, "cp1250"),
+    ("<p>Cumhurbaşkanı Erdoğan, İstanbul'da gazetecilere açıklama yaptı.</p>" * 5, "cp1254"),
+    ("<p>東京で首脳会談が行われました。</p>" * 5, "shift_jis"),
+], ids=["french-word", "english-typography", "german", "russian", "polish", "turkish",
+        "japanese"])
+def test_undeclared_legacy_pages_decode_as_their_browsers_would(text, encoding):
+    # RFE/RL's partners write in many scripts; an old page without a charset declaration
+    # must still be read right, or its credit line would look missing.
+    decoded, _, notes = decode_html(text.encode(encoding))
+    assert decoded == text
+    assert notes[0].startswith("encoding detected as")
+
+
 def test_binary_garbage_and_empty_input():
     result = page(bytes(range(256)) * 20)
     assert result.root is not None
