@@ -68,6 +68,14 @@ def test_undeclared_legacy_pages_decode_as_their_browsers_would(text, encoding):
     assert notes[0].startswith("encoding detected as")
 
 
+def test_the_sites_country_helps_read_a_short_undeclared_page():
+    # Without the hint, chardetng reads these few letters as windows-1250.
+    data = "<p>Merhaba dünya, şişe</p>".encode("cp1254")
+    text, encoding, _ = decode_html(data, url="https://haber.example.com.tr/a/1.html")
+    assert (text, encoding) == ("<p>Merhaba dünya, şişe</p>", "cp1254")
+    assert decode_html(data, url="http://[::1")[0] == decode_html(data)[0]
+
+
 def test_binary_garbage_and_empty_input():
     result = page(bytes(range(256)) * 20)
     assert result.root is not None
