@@ -462,8 +462,8 @@ class Page:
     def chunks(self, scope: Element, visible_only: bool = True) -> list[tuple[Element, str]]:
         """Text pieces of ``scope`` in reading order, each with the element that holds it."""
         # The hottest loop of a check run: lxml builds a new string on every ``.tag``,
-        # ``.text`` and ``.tail`` access, so each is read once, and the open elements (and
-        # whether each is a block) are kept on a stack instead of asked for again.
+        # ``.text`` and ``.tail`` access, so each is read once where it can be, and the open
+        # elements (and whether each is a block) are kept on a stack instead of asked for again.
         out: list[tuple[Element, str]] = []
         append = out.append
 
@@ -472,6 +472,13 @@ class Page:
             # read as one space: a chunk only when the text so far does not end in one.
             if out and not out[-1][1][-1].isspace():
                 append((owner, " "))
+
+        def add(owner: Element, text: str | None) -> None:
+            if text:
+                if text.isspace():
+                    gap(owner)
+                else:
+                    append((owner, text))
 
         blocks = _BLOCKS
         opened: list[Element] = []
@@ -492,35 +499,18 @@ class Page:
                         value = el.get(attr)
                         if value:
                             append((el, f" {value} "))
-                text = el.text
-                if text:
-                    if text.isspace():
-                        gap(el)
-                    else:
-                        append((el, text))
+                add(el, el.text)
             elif event == "end":
                 opened.pop()
                 if is_block.pop():
                     gap(el)
                 if opened:  # the scope's own tail is outside it
-                    tail = el.tail
-                    if tail:
-                        if tail.isspace():
-                            gap(opened[-1])
-                        else:
-                            append((opened[-1], tail))
+                    add(opened[-1], el.tail)
             else:  # comments and processing instructions
                 owner = opened[-1] if opened else scope
-                if not visible_only:
-                    text = el.text
-                    if text:
-                        append((owner, " " + text + " "))
-                tail = el.tail
-                if tail:
-                    if tail.isspace():
-                        gap(owner)
-                    else:
-                        append((owner, tail))
+                if not visible_only and el.text:
+                    append((owner, " " + el.text + " "))
+                add(owner, el.tail)
         return out
 
     def view(self, scope: Element) -> TextView:
