@@ -490,13 +490,18 @@ class Fetcher:
                              "'fetch: {robots: ignore}' in its rule file if it agreed to be "
                              "checked")
 
+    def _robots_time(self) -> float:
+        # A third of the page's deadline at most, so that a robots.txt that drips or never
+        # ends leaves the page itself time to be fetched (as if there were no robots.txt).
+        return min(20.0, self.policy.deadline / 3)
+
     def _load_robots(self, origin: str, deadline: float) -> Any:
         from protego import Protego
 
         try:
             with self._gate(origin).slot(deadline):
                 hop = self._request(f"{origin}/robots.txt", SiteConfig(obey_robots=False),
-                                    min(deadline, time.monotonic() + 20))
+                                    min(deadline, time.monotonic() + self._robots_time()))
         except (requests.RequestException, FetchError):
             return False  # unreachable robots.txt: treat as no restrictions
         if hop.status != 200:

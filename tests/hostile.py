@@ -45,6 +45,15 @@ class Handler(BaseHTTPRequestHandler):
             hits = self.server.hits[self.path]
             self.server.seen_headers.append((path, dict(self.headers.items())))
         if path == "/robots.txt":
+            if self.server.robots_drip:  # one byte every half second, never finishing
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "10000")
+                self.end_headers()
+                while not self.server.stopping.wait(0.5):
+                    self.wfile.write(b"#")
+                    self.wfile.flush()
+                return None
             return self.send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path.startswith("/ok") or path.startswith("/private/") or path.startswith("/page/"):
             return self.send(200, PAGE)
@@ -151,8 +160,9 @@ class HostileServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self) -> None:
+    def __init__(self, robots_drip: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        self.robots_drip = robots_drip
         self.hits: Counter[str] = Counter()
         self.seen_headers: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()

@@ -148,6 +148,14 @@ def test_robots_disallow_and_partner_override(server):
     assert fetched.status == 200
 
 
+def test_robots_txt_that_drips_leaves_the_page_its_time():
+    # The wait for robots.txt is capped at a third of the page's deadline; the rest is the
+    # page's, and an unreadable robots.txt counts as none.
+    with HostileServer(robots_drip=True) as dripping:
+        fetched = Fetcher(POLICY).fetch(dripping.base + "/ok/page")
+    assert fetched.status == 200 and b"reprinted with permission" in fetched.body
+
+
 def test_credentials_go_only_to_the_partner_site(server):
     creds = Credentials({"X-Api-Key": "k-123"}, {"session": "s-456"}, ("amn", "pw"),
                         domains=("127.0.0.1",))
