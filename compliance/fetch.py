@@ -193,6 +193,17 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+class _Session(requests.Session):
+    """A session that tolerates any Location header: redirects are followed by the fetcher,
+    but requests still decodes the target of each one, and raises on one that is not UTF-8."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        try:
+            return super().get_redirect_target(resp)
+        except UnicodeError:
+            return None
+
+
 class _Adapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -270,7 +281,7 @@ class Fetcher:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _Session()
             adapter = _Adapter(pool_connections=16, pool_maxsize=max(2, self.policy.per_host),
                                max_retries=0)
             session.mount("http://", adapter)
@@ -306,6 +317,12 @@ class Fetcher:
         except FetchError as exc:
             exc.hops = hops
             raise
+        except Exception as exc:
+            # Whatever a server sends must end in an error for its page, never in a run that
+            # stops: the libraries below raise more kinds of exception than they document.
+            error = FetchError(f"could not fetch {url}: {type(exc).__name__}: {exc}")
+            error.hops = hops
+            raise error from exc
 
     def _fetch(self, url: str, site: SiteConfig, deadline: float, hops: list[Hop]) -> Fetched:
         seen = [url]
@@ -316,7 +333,7 @@ class Fetcher:
                     self._check_robots(current, deadline)
                 hop, response = self._with_retries(current, site, deadline)
                 hops.append(hop)
-                if hop.status in {301, 302, 303, 307, 308} and response.get("location"):
+                if hop.status in _REDIRECTS and response.get("location"):
                     target = urljoin(current, response["location"].strip())
                     if target in seen:
                         raise FetchError(f"redirect loop: {' -> '.join([*seen, target])}",
@@ -339,6 +356,15 @@ class Fetcher:
         if final.status in {404, 410}:
             raise FetchError(f"page gone: HTTP {final.status} from {current}",
                              status=final.status, gone=True)
+        if 300 <= final.status < 400:
+            raise FetchError(f"HTTP {final.status} {final.reason} from {current} with no "
+                             "Location to follow", status=final.status)
+        if final.status in {204, 205}:
+            raise FetchError(f"HTTP {final.status} {final.reason} from {current}: the server "
+                             "sent no page", status=final.status)
+        if final.status == 206:
+            raise FetchError(f"HTTP 206 Partial Content from {current}: the server sent part "
+                             "of the page, though all of it was asked for", status=final.status)
         if final.status >= 400:
             raise FetchError(f"HTTP {final.status} {final.reason} from {current}",
                              status=final.status)
@@ -509,6 +535,7 @@ class Fetcher:
         return Protego.parse(hop.body[:512 * 1024].decode("utf-8", errors="replace"))
 
 
+_REDIRECTS = {300, 301, 302, 303, 307, 308}
 # What the Accept-Encoding header offers, and what urllib3 decodes without optional packages.
 _READABLE_ENCODINGS = {"", "identity", "gzip", "x-gzip", "deflate"}
 

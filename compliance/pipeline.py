@@ -112,6 +112,10 @@ def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
         page = Page.from_bytes(data, target, url=url, headers=headers, declared_charset=charset)
     except PageError as exc:
         return PageResult(target, "error", error=str(exc), url=url)
+    except Exception as exc:  # bytes no parser or detector expected: this page fails, not the run
+        return PageResult(target, "error", url=url,
+                          error=f"cannot read the page: {type(exc).__name__}: {exc}; please "
+                                "report it with the page attached")
     return judge_page(page, book)
 
 

@@ -82,6 +82,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "image/png")
         if path == "/undecodable":
             return self.send(200, b"<html><body><p>" + bytes(range(128, 256)) * 50 + b"</p></body></html>")
+        if path == "/redirect-latin1":  # a Location header that is not UTF-8
+            self.send_response(302)
+            self.send_header("Location", "/ok/caf\u00e9")  # http.server sends it as latin-1
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if path == "/301-no-location":
+            return self.send(301, b"moved somewhere")
+        if path == "/partial":
+            return self.send(206, PAGE[:80], headers={"Content-Range": f"bytes 0-79/{len(PAGE)}"})
+        if path == "/no-content":
+            self.send_response(204)
+            self.end_headers()
+            return None
         if path == "/brotli":  # an encoding the client never asked for
             return self.send(200, os.urandom(2000), headers={"Content-Encoding": "br"})
         if path == "/bad-gzip":  # says gzip, is not

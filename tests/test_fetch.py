@@ -106,6 +106,23 @@ def test_headers_no_client_accepts_are_named_and_not_retried(server, path, detai
     assert server.hits[path] == before + 1
 
 
+def test_redirect_whose_location_is_not_utf8_is_followed(server):
+    fetched = Fetcher(POLICY).fetch(server.base + "/redirect-latin1")
+    assert fetched.status == 200
+    assert fetched.final_url == server.base + "/ok/caf\u00e9"
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/301-no-location", "HTTP 301 Moved Permanently from {base}/301-no-location with no "
+                         "Location to follow"),
+    ("/partial", "HTTP 206 Partial Content from {base}/partial: the server sent part of the "
+                 "page, though all of it was asked for"),
+    ("/no-content", "HTTP 204 No Content from {base}/no-content: the server sent no page"),
+])
+def test_replies_that_carry_no_whole_page_are_errors(server, path, message):
+    assert fetch_error(server, path) == message.format(base=server.base)
+
+
 def test_gzip_bomb_is_stopped(server):
     assert fetch_error(server, "/gzip-bomb") == (
         "the page decompresses to more than 5,242,880 bytes (a compression bomb, or a page far "
@@ -180,7 +197,8 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     paths = ["/ok/1", "/drip", "/loop-a", "/429-then-ok", "/503-then-ok", "/gzip-bomb",
              "/endless", "/image", "/undecodable", "/reset", "/private/x", "/never", "/gone",
              "/ok/2", "/moved", "/header-drip", "/garbage", "/short-body", "/empty", "/to-ftp",
-             "/brotli", "/bad-gzip", "/many-headers", "/huge-header"]
+             "/brotli", "/bad-gzip", "/many-headers", "/huge-header", "/redirect-latin1",
+             "/301-no-location", "/partial", "/no-content"]
     jobs = [Job(i, Target("american-military-news", server.base + path,
                           original_url="https://www.rferl.org/a/x/1.html"))
             for i, path in enumerate(paths)]
@@ -197,7 +215,8 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
         "/gone": "error", "/ok/2": "pass", "/moved": "pass", "/header-drip": "error",
         "/garbage": "error", "/short-body": "error", "/empty": "error", "/to-ftp": "error",
         "/brotli": "error", "/bad-gzip": "error", "/many-headers": "error",
-        "/huge-header": "error",
+        "/huge-header": "error", "/redirect-latin1": "pass", "/301-no-location": "error",
+        "/partial": "error", "/no-content": "error",
     }
     errors = {p: r.error for p, r in zip(paths, results, strict=True)}
     assert errors["/header-drip"] == (f"took longer than the 4 s allowed for one page "
