@@ -79,6 +79,10 @@ def decode_html(data: bytes, declared: str | None = None,
         if codec is None:
             notes.append(f"unknown charset {label!r} in {source}; ignored")
             continue
+        if source == "<meta charset>" and codec.startswith("utf-16"):
+            # A page that could be read far enough to find its <meta> is not UTF-16: browsers
+            # read such a page as UTF-8 (WHATWG's prescan), and so do we.
+            codec = "utf-8"
         try:
             return data.decode(codec), codec, notes
         except UnicodeDecodeError:
