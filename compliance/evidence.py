@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from requests.utils import requote_uri
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -73,10 +74,14 @@ def build_records(hops: list[Hop], fetched_at: str,
     record_id = digest = ""
     writer = WARCWriter(io.BytesIO(), gzip=False)
     for hop in hops:
-        parts = urlsplit(hop.url)
+        # The URL as it went on the wire: requests percent-encodes a path written in Unicode
+        # (a Cyrillic slug pasted into a manifest, a redirect to one), and WARC headers are
+        # ASCII.
+        uri = requote_uri(hop.url)
+        parts = urlsplit(uri)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = writer.create_warc_record(
-            hop.url, "request", payload=io.BytesIO(b""), length=0,
+            uri, "request", payload=io.BytesIO(b""), length=0,
             warc_headers_dict={"WARC-Date": _warc_date(fetched_at)},
             http_headers=StatusAndHeaders(f"{hop.method} {path} HTTP/1.1",
                                           redact(hop.request_headers, secret_headers),
@@ -87,7 +92,7 @@ def build_records(hops: list[Hop], fetched_at: str,
         sha = hashlib.sha256(hop.body)
         digest = sha.hexdigest()
         response = writer.create_warc_record(
-            hop.url, "response", payload=io.BytesIO(hop.body), length=len(hop.body),
+            uri, "response", payload=io.BytesIO(hop.body), length=len(hop.body),
             warc_headers_dict={
                 "WARC-Date": _warc_date(fetched_at),
                 "WARC-Concurrent-To": request.rec_headers.get_header("WARC-Record-ID"),
@@ -95,7 +100,8 @@ def build_records(hops: list[Hop], fetched_at: str,
                 # warcio then has no need to hash the body again with SHA-1.
                 "WARC-Payload-Digest": "sha256:" + base64.b32encode(sha.digest()).decode(),
             },
-            http_headers=StatusAndHeaders(f"{hop.status} {hop.reason}",
+            # http.client reads the status line as Latin-1; the record's must be ASCII.
+            http_headers=StatusAndHeaders(f"{hop.status} {_ascii(hop.reason)}",
                                           redact(headers, secret_headers), protocol="HTTP/1.1"),
         )
         for record in (request, response):
@@ -140,6 +146,10 @@ class EvidenceWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii")
 
 
 def _warc_date(iso: str) -> str:

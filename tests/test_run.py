@@ -146,6 +146,29 @@ def test_credentials_are_sent_but_never_written(tmp_path, server):
     assert "needs the environment variable TEST_AMN_KEY" in missing.stderr
 
 
+def test_unicode_urls_are_fetched_judged_and_kept_as_ascii_evidence(tmp_path, server):
+    # A Cyrillic slug pasted into the manifest, and a redirect whose Location is Latin-1.
+    manifest = write_manifest(tmp_path / "m.csv", [server.base + "/ok/новости",
+                                                   server.base + "/redirect-latin1"])
+    result = subprocess.run([sys.executable, "-m", "compliance.cli", "run", "--manifest",
+                             str(manifest), "--reports", str(tmp_path / "reports"), *FAST],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    run_dir = Path(result.stdout.splitlines()[-1])
+    report = json.loads((run_dir / "report.json").read_text("utf-8"))
+    assert [(p["target"], p["status"]) for p in report["pages"]] == [
+        (server.base + "/ok/новости", "pass"), (server.base + "/redirect-latin1", "pass")]
+    uris = [(kind, headers.get_header("WARC-Target-URI"))
+            for kind, headers, _, _ in warc_records(run_dir / "evidence.warc.gz")
+            if kind in {"request", "response"}]
+    encoded = server.base + "/ok/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8"
+    assert uris == [("request", encoded), ("response", encoded),
+                    ("request", server.base + "/redirect-latin1"),
+                    ("response", server.base + "/redirect-latin1"),
+                    ("request", server.base + "/ok/caf%C3%A9"),
+                    ("response", server.base + "/ok/caf%C3%A9")]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_run_resumes_without_refetching_or_double_counting(tmp_path, server, sig):
     urls = [f"{server.base}/slow/0.4?page={i}" for i in range(16)]
