@@ -97,6 +97,25 @@ def test_github_annotations_cannot_be_broken_out_of():
         "bad%0Aline %250A ::error::x Fix: do this\n")
 
 
+def test_control_characters_from_a_page_break_no_format():
+    # Page text may hold a form feed, an escape sequence or a NUL: XML cannot carry them, and
+    # a terminal would obey them.
+    finding = Finding("fail", "closest text\x0c differs", found="Radio \x1b[2J Free\x00 Europe",
+                      where='//*[@id="a\x08b"]/p', fix="add it", rule_id="credit-line",
+                      type="attribution_text", severity="error", line=3)
+    result = PageResult(Target("p", "drafts/a\x1b.html"), "fail", (finding,),
+                        error=None)
+    rendered = {}
+    for kind, formatter in FORMATTERS.items():
+        out = io.StringIO()
+        formatter.render([result], out)
+        rendered[kind] = out.getvalue()
+    etree.fromstring(rendered["junit"].encode("utf-8"))  # well-formed XML
+    for kind in ("text", "markdown", "junit"):
+        assert not any(c in rendered[kind] for c in "\x00\x08\x0c\x1b"), kind
+    assert "found: Radio \ufffd[2J Free\ufffd Europe" in rendered["text"]
+
+
 def test_json_output_is_the_same_document_as_format_json(outputs):
     document = json.loads((outputs / "json.json").read_text("utf-8"))
     assert [p["status"] for p in document["pages"]] == ["pass", "fail", "fail", "error"]

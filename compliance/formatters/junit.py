@@ -15,7 +15,7 @@ from typing import TextIO
 from lxml import etree
 
 from ..model import Finding, PageResult
-from .summary import ReportContext, replayable
+from .summary import ReportContext, replayable, xml_safe
 
 SUFFIX = ".xml"
 
@@ -77,7 +77,7 @@ def render(results: Iterable[PageResult], out: TextIO,
         xml.write_declaration()
         with xml.element("testsuites", name="compliance", **attributes(total)):
             for partner in sorted(counts):
-                suite = {"name": partner, "timestamp": context.generated_at[:19],
+                suite = {"name": xml_safe(partner), "timestamp": context.generated_at[:19],
                          **attributes(counts[partner])}
                 with xml.element("testsuite", suite):
                     for result in results:
@@ -89,20 +89,24 @@ def render(results: Iterable[PageResult], out: TextIO,
 
 def _write_page(xml: etree.xmlfile, result: PageResult) -> None:
     for rule_id, check_type, outcome, findings in _cases(result):
-        case = etree.Element("testcase", classname=f"{result.target.partner}.{check_type}",
-                             name=f"{result.target.location} :: {rule_id}", time="0")
-        case.set("file", result.target.location)
+        # Page text can hold characters XML cannot (form feeds, escapes): lxml would refuse
+        # the whole report, so each value is made XML-safe first.
+        case = etree.Element("testcase",
+                             classname=xml_safe(f"{result.target.partner}.{check_type}"),
+                             name=xml_safe(f"{result.target.location} :: {rule_id}"), time="0")
+        case.set("file", xml_safe(result.target.location))
         if outcome == "failure":
             failing = [f for f in findings if f.status == "fail"]
-            node = etree.SubElement(case, "failure", message=failing[0].message, type=check_type)
-            node.text = _details(findings)
+            node = etree.SubElement(case, "failure", message=xml_safe(failing[0].message),
+                                    type=check_type)
+            node.text = xml_safe(_details(findings))
         elif outcome == "error":
-            message = result.error or next((f.message for f in findings
-                                            if f.status == "error"), "could not check")
+            message = xml_safe(result.error or next((f.message for f in findings
+                                                     if f.status == "error"), "could not check"))
             node = etree.SubElement(case, "error", message=message, type=check_type)
-            node.text = _details(findings) or message
+            node.text = xml_safe(_details(findings)) or message
         elif outcome == "skipped":
-            etree.SubElement(case, "skipped", message=findings[0].message)
+            etree.SubElement(case, "skipped", message=xml_safe(findings[0].message))
         xml.write(case)
 
 

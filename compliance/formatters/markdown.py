@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ..model import PageResult
-from .summary import ReportContext, problems, replayable
+from .summary import ReportContext, problems, replayable, terminal_safe
 
 SUFFIX = ".md"
 # Markdown's backslash escapes (CommonMark, "Backslash escapes") for every character that
@@ -26,13 +26,13 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]!|~])")
 def text(value: object) -> str:
     """Page text made inert in Markdown: HTML escaped by the library, then every Markdown
     punctuation character backslash-escaped, and kept on one line."""
-    escaped = html.escape(" ".join(str(value).split()), quote=False)
+    escaped = html.escape(terminal_safe(" ".join(str(value).split())), quote=False)
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
 
 
 def code(value: object) -> str:
     """An inline code span that holds any text (CommonMark: a longer backtick fence)."""
-    content = " ".join(str(value).split())
+    content = terminal_safe(" ".join(str(value).split()))
     fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
     return f"{fence} {content} {fence}" if "`" in content else f"`{content}`"
 

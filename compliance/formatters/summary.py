@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,20 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..model import PageResult
+
+# Characters XML 1.0 cannot hold, and the control characters (escape sequences among them)
+# that page text must not smuggle onto a terminal. Each becomes U+FFFD, so the reader sees
+# that something was there.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def terminal_safe(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ..model import PageResult
-from .summary import ReportContext, Tally, problems
+from .summary import ReportContext, Tally, problems, terminal_safe
 
 SUFFIX = ".txt"
 
@@ -16,26 +16,32 @@ _MARK = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR", "needs-review": "RE
 def render(results: Iterable[PageResult], out: TextIO,
            context: ReportContext | None = None) -> None:
     tally = Tally()
+
+    def write(line: str) -> None:
+        # One line per write, whatever the page put in its text: no line breaks of its own, no
+        # escape sequences for the terminal.
+        out.write(terminal_safe(line.replace("\n", " ")) + "\n")
+
     for result in results:
         tally.add(result)
         target = result.target
-        out.write(f"{_MARK.get(result.status, result.status.upper())}  {target.partner}  "
-                  f"{target.location}\n")
+        write(f"{_MARK.get(result.status, result.status.upper())}  {target.partner}  "
+              f"{target.location}")
         if result.error:
-            out.write(f"    could not check: {result.error}\n")
+            write(f"    could not check: {result.error}")
         for finding in problems(result):
             level = finding.severity if finding.status == "fail" else finding.status
-            out.write(f"  - {finding.rule_id} ({finding.type}, {level}): {finding.message}\n")
+            write(f"  - {finding.rule_id} ({finding.type}, {level}): {finding.message}")
             for label, value in (("expected", finding.expected), ("found", finding.found)):
                 if value:
-                    out.write(f"      {label}: {value}\n")
+                    write(f"      {label}: {value}")
             if finding.where:
                 line = f" (line {finding.line})" if finding.line else ""
-                out.write(f"      where: {finding.where}{line}\n")
+                write(f"      where: {finding.where}{line}")
             if finding.fix:
-                out.write(f"      fix: {finding.fix}\n")
+                write(f"      fix: {finding.fix}")
         for note in result.notes:
-            out.write(f"    note: {note}\n")
+            write(f"    note: {note}")
         out.flush()
     summary = tally.to_dict()
     review = f", {summary['needs-review']} to review" if summary["needs-review"] else ""
