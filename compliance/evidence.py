@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from requests.utils import requote_uri
 from warcio.statusandheaders import StatusAndHeaders
@@ -84,7 +84,8 @@ def build_records(hops: list[Hop], fetched_at: str,
             uri, "request", payload=io.BytesIO(b""), length=0,
             warc_headers_dict={"WARC-Date": _warc_date(fetched_at)},
             http_headers=StatusAndHeaders(f"{hop.method} {path} HTTP/1.1",
-                                          redact(hop.request_headers, secret_headers),
+                                          _ascii_headers(redact(hop.request_headers,
+                                                                secret_headers)),
                                           is_http_request=True),
         )
         headers = [(k, v) for k, v in hop.response_headers if k.lower() not in _WIRE_HEADERS]
@@ -102,7 +103,8 @@ def build_records(hops: list[Hop], fetched_at: str,
             },
             # http.client reads the status line as Latin-1; the record's must be ASCII.
             http_headers=StatusAndHeaders(f"{hop.status} {_ascii(hop.reason)}",
-                                          redact(headers, secret_headers), protocol="HTTP/1.1"),
+                                          _ascii_headers(redact(headers, secret_headers)),
+                                          protocol="HTTP/1.1"),
         )
         for record in (request, response):
             buffer = io.BytesIO()
@@ -150,6 +152,22 @@ class EvidenceWriter:
 
 def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
+
+
+# Printable ASCII but "%": what a header may keep as it is in the record.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def _ascii_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers a WARC record can hold: ASCII only (warcio gives up on a non-ASCII header name,
+    and on some non-ASCII values), each other byte percent-encoded as it came. http.client
+    reads header bytes as Latin-1, so encoding to Latin-1 gives the bytes back."""
+    def one(text: str) -> str:
+        if text.isascii() and text.isprintable():
+            return text
+        return quote(text.encode("latin-1", errors="replace"), safe=_HEADER_SAFE)
+
+    return [(one(name), one(value)) for name, value in headers]
 
 
 def _warc_date(iso: str) -> str:
