@@ -233,3 +233,74 @@ def test_every_hostile_page_gets_a_result_and_the_others_are_unaffected(server):
     undecodable = results[paths.index("/undecodable")]
     assert undecodable.notes[0] == "bytes are not valid utf-8 as declared in HTTP header"
     assert undecodable.notes[1].startswith(("encoding detected as", "encoding unknown"))
+
+
+# Pieces of replies that servers in the wild have sent, combined at random (with a fixed seed).
+_STATUS = [b"200 OK", b"200 \xe9\xff", b"301 Moved", b"302 Found", b"404 Not Found", b"500 Oops",
+           b"204 No Content", b"999 Weird", b"200", b"abc", b"", b"-1 Negative"]
+_HEADERS = [b"Content-Type: text/html", b"Content-Type: text/html; charset=\xff\xfe",
+            b"Content-Type: text/html; charset=utf-16", b"Location: /p/\xe9\x00x",
+            b"Location: http://[::1", b"Location: //", b"Location: javascript:alert(1)",
+            b"Content-Length: -5", b"Content-Length: abc", b"Transfer-Encoding: chunked",
+            b"Content-Encoding: gzip", b"Content-Encoding: deflate, br", b"Retry-After: -3",
+            b"Set-Cookie: \xff=\xfe; Path=/", b"X-\xff: \x01\x7f", b"Link: <\xe9>; rel=canonical"]
+_BODIES = [b"<html><body><p>caf\xe9 \x00 \x1b[2J</p></body></html>", b"\x1f\x8b\x08\x00junk",
+           b"0\r\n\r\n", b"zz\r\nbad chunk\r\n", b"<p>" + bytes(range(256)) + b"</p>", b"",
+           b"<meta charset='utf-16'><p>x</p>", b"\xef\xbb\xbf<p>\xff</p>"]
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["in-process", "worker-processes"])
+def test_random_broken_replies_never_stop_the_run(tmp_path, processes):
+    import random
+    import socket
+    import threading
+
+    from compliance.evidence import EvidenceWriter
+
+    chance = random.Random(20261128)
+    lock = threading.Lock()
+
+    def reply(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(3)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                request += data
+            if request.startswith(b"GET /robots.txt"):
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                return
+            with lock:
+                head = b"HTTP/1.1 " + chance.choice(_STATUS) + b"\r\n" + b"".join(
+                    chance.choice(_HEADERS) + b"\r\n" for _ in range(chance.randint(0, 5)))
+                body = chance.choice(_BODIES)
+                if chance.random() < 0.7:
+                    head += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+            conn.sendall(head + b"\r\n" + body)
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=reply, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    jobs = [Job(i, Target("american-military-news", f"http://127.0.0.1:{port}/p/{i}",
+                          original_url="https://www.rferl.org/a/x/1.html")) for i in range(80)]
+    evidence = EvidenceWriter(tmp_path / "evidence.warc.gz")
+    pipeline = Pipeline(load_rulebook(RULES), RULES, Fetcher(POLICY), evidence,
+                        processes=processes)
+    try:
+        results = [outcome.result for outcome in pipeline.run(jobs)]
+    finally:
+        evidence.close()
+        listener.close()
+    assert [r.target.location for r in results] == [job.target.location for job in jobs]
+    assert all(r.status in {"pass", "fail", "error"} for r in results)
