@@ -397,11 +397,19 @@ class Page:
         for base in self._index["base"]:
             href = (base.get("href") or "").strip()
             if href:
-                return urljoin(self.url or "", href)
+                try:
+                    return urljoin(self.url or "", href)
+                except ValueError:  # "http://[::1": browsers fall back to the page's own URL
+                    break
         return self.url
 
     def resolve(self, href: str) -> str:
-        return urljoin(self.base_url or "", href.strip())
+        """``href`` made absolute; one that cannot be parsed as a URL is returned as it is
+        (a browser could not follow it either)."""
+        try:
+            return urljoin(self.base_url or "", href.strip())
+        except ValueError:
+            return href.strip()
 
     @cached_property
     def robots(self) -> frozenset[str]:
