@@ -85,9 +85,19 @@ def _src(img: Element) -> str:
     for attr in ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-url",
                  "data-srcset", "srcset", "src"):
         value = (img.get(attr) or "").strip()
+        if "srcset" in attr:
+            value = _first_candidate(value)
         if value and not value.startswith("data:"):
-            return value.split(",")[0].split()[0] if "srcset" in attr else value
+            return value
     return ""
+
+
+def _first_candidate(srcset: str) -> str:
+    """The first URL of a ``srcset``, parsed as the HTML standard says: a URL is a run of
+    non-space characters (image CDNs put commas inside: ``c_fill,w_320/a.jpg``), and the
+    commas that separate candidates come after it."""
+    match = re.match(r"[\s,]*(\S+)", srcset)
+    return match.group(1).rstrip(",") if match else ""
 
 
 def _size(value: str | None) -> int | None:
