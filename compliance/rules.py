@@ -89,15 +89,23 @@ def read_document(path: Path) -> tuple[Document | None, list[str]]:
         def build(node: yaml.Node, key: PathKey) -> Any:
             doc.lines.setdefault(key, node.start_mark.line + 1)
             if isinstance(node, yaml.MappingNode):
+                # Keys written here, as opposed to those a merge key (<<: *anchor) brings in,
+                # which the ones written here override by design.
+                own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
                 loader.flatten_mapping(node)
                 result: dict[Any, Any] = {}
+                written: set[Any] = set()
                 for key_node, value_node in node.value:
                     name = loader.construct_object(key_node, deep=True)
                     child = (*key, str(name))
-                    doc.lines[child] = key_node.start_mark.line + 1
-                    if name in result:
-                        problems.append(doc.at(child, f"duplicate key {name!r}; the later one "
-                                                      "would silently win, keep only one"))
+                    if id(key_node) in own:
+                        doc.lines[child] = key_node.start_mark.line + 1
+                        if name in written:
+                            problems.append(doc.at(child, f"duplicate key {name!r}; the later "
+                                                          "one would silently win, keep only one"))
+                        written.add(name)
+                    else:
+                        doc.lines.setdefault(child, key_node.start_mark.line + 1)
                     result[name] = build(value_node, child)
                 return result
             if isinstance(node, yaml.SequenceNode):

@@ -214,6 +214,46 @@ def test_json_rule_files_are_accepted(rules_dir):
     assert book.partner("j").rules[1].params["followed"] is False
 
 
+def test_yaml_anchors_merge_keys_and_x_keys_are_accepted(rules_dir):
+    write(rules_dir, "publishers/rferl.yaml", PUBLISHER)
+    write(rules_dir, "partners/a.yaml", """
+        x-warning: &warning
+          severity: warning
+        partner: {id: a, name: A}
+        extends: rferl
+        rules:
+          - &home
+            id: home-link
+            type: link_back
+            <<: *warning
+            params: {target: publisher_home}
+          - <<: *home
+            id: home-link-nofollow-ok
+            params: {target: publisher_home, followed: false}
+    """)
+    rules = {r.id: r for r in load_rulebook(rules_dir).partner("a").rules}
+    assert (rules["home-link"].severity, rules["home-link"].params) == (
+        "warning", {"target": "publisher_home"})
+    assert (rules["home-link-nofollow-ok"].severity, rules["home-link-nofollow-ok"].params) == (
+        "warning", {"target": "publisher_home", "followed": False})
+
+
+def test_a_key_written_twice_is_still_an_error_next_to_a_merge_key(rules_dir):
+    write(rules_dir, "publishers/rferl.yaml", PUBLISHER)
+    write(rules_dir, "partners/a.yaml", """
+        x-base: &base {type: photo_credit}
+        partner: {id: a, name: A}
+        extends: rferl
+        rules:
+          - <<: *base
+            id: one
+            id: two
+    """)
+    assert problems(rules_dir) == [
+        "rules/partners/a.yaml:7 $.rules[0].id: duplicate key 'id'; the later one would "
+        "silently win, keep only one"]
+
+
 def test_validate_command_exit_codes(rules_dir):
     write(rules_dir, "publishers/rferl.yaml", PUBLISHER.replace("type: link_back", "type: linkback"))
     result = run_cli("rules", "validate", "--rules", str(rules_dir.resolve()))
