@@ -72,8 +72,11 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | None, s
                 continue
             yield number, row, None
         return
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    first = text.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
+    # Spreadsheets write headers as "Reprint URL" or "Partner": the name is what counts.
+    header = [_column(name) for name in reader.fieldnames or []]
+    reader.fieldnames = header
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         yield 1, None, (f"missing column{'s' if len(missing) > 1 else ''} "
@@ -82,8 +85,24 @@ def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | None, s
         return
     last_line = 1
     for row in reader:
-        yield last_line + 1, row, None
-        last_line = reader.line_num
+        number, last_line = last_line + 1, reader.line_num
+        if not any((value or "").strip() for key, value in row.items() if key is not None):
+            continue  # a spreadsheet's empty row: ",,,"
+        yield number, row, None
+
+
+def _column(name: str) -> str:
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def _delimiter(header_line: str) -> str:
+    """The header's delimiter: a comma, or the semicolon or tab that spreadsheets in many
+    locales write instead; the one that yields the most known column names wins."""
+    def known(delimiter: str) -> int:
+        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(_column(cell) in COLUMNS for cell in cells)
+
+    return max((",", ";", "\t"), key=known)  # max keeps the first of equals: the comma
 
 
 def read_manifest(path: Path, partners: Collection[str]) -> Manifest:

@@ -31,6 +31,19 @@ def test_csv_rows_become_targets(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolon", "tab"])
+def test_spreadsheet_exports_semicolons_tabs_header_case_and_empty_rows(tmp_path, delimiter):
+    manifest = tmp_path / "m.csv"
+    header = delimiter.join(["Partner", "Reprint URL", "original-url", "Photo_Credits"])
+    row = delimiter.join(["american-military-news", "https://amn.example/x/", ORIGINAL,
+                          "(Kremlin/Released)"])
+    manifest.write_text(f"\ufeff{header}\r\n{row}\r\n{delimiter * 3}\r\n\r\n",
+                        encoding="utf-8")
+    assert read_manifest(manifest, PARTNERS).targets == [
+        Target("american-military-news", "https://amn.example/x/", ORIGINAL,
+               ("(Kremlin/Released)",), None, None, None, None, f"{manifest}:2")]
+
+
 def test_jsonl_rows_accept_lists(tmp_path):
     manifest = tmp_path / "m.jsonl"
     rows = [{"partner": "american-military-news", "reprint_url": "file:///srv/a.html",
