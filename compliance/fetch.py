@@ -450,7 +450,7 @@ class Fetcher:
             sent = list(response.request.headers.items())
             hop = Hop(url, "GET", sent, response.status_code, response.reason or "",
                       list(response.raw.headers.items()))
-            if response.status_code in {301, 302, 303, 307, 308, 404, 410} or \
+            if response.status_code in _REDIRECTS | {404, 410} or \
                     response.status_code >= 500 or response.status_code == 429:
                 # Keep a little of the body for the evidence; do not read a large error page.
                 hop.body = self._read(response, deadline, limit=64 * 1024, strict=False)

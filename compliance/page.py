@@ -60,6 +60,22 @@ def sniff_meta_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def _declarations(data: bytes, declared: str | None) -> list[tuple[str, str, str | None]]:
+    """(source, label, codec) of each charset label present, the transport's first; the codec
+    is None for a label Python does not know."""
+    found: list[tuple[str, str, str | None]] = []
+    for source, label in (("HTTP header", declared), ("<meta charset>", sniff_meta_charset(data))):
+        if not label:
+            continue
+        codec = _codec(label)
+        if codec is not None and source == "<meta charset>" and codec.startswith("utf-16"):
+            # A page that could be read far enough to find its <meta> is not UTF-16: browsers
+            # read such a page as UTF-8 (WHATWG's prescan), and so do we.
+            codec = "utf-8"
+        found.append((source, label, codec))
+    return found
+
+
 def decode_html(data: bytes, declared: str | None = None,
                 url: str | None = None) -> tuple[str, str, list[str]]:
     """Bytes to text: BOM, then the transport's charset, then ``<meta charset>``, then detection.
@@ -71,18 +87,10 @@ def decode_html(data: bytes, declared: str | None = None,
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(name, errors="replace"), name, notes
-    labels = [("HTTP header", declared), ("<meta charset>", sniff_meta_charset(data))]
-    for source, label in labels:
-        if not label:
-            continue
-        codec = _codec(label)
+    for source, label, codec in _declarations(data, declared):
         if codec is None:
             notes.append(f"unknown charset {label!r} in {source}; ignored")
             continue
-        if source == "<meta charset>" and codec.startswith("utf-16"):
-            # A page that could be read far enough to find its <meta> is not UTF-16: browsers
-            # read such a page as UTF-8 (WHATWG's prescan), and so do we.
-            codec = "utf-8"
         try:
             return data.decode(codec), codec, notes
         except UnicodeDecodeError:
@@ -163,11 +171,9 @@ def parse_html(data: bytes, *, trusted_utf8: bool = False) -> tuple[Element, lis
 def _declares_only_utf8(data: bytes, declared: str | None) -> bool:
     """Whether :func:`decode_html` would read ``data`` as UTF-8 without a note: no BOM but
     UTF-8's, and every charset label present (transport, ``<meta>``) names UTF-8."""
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
-                        codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF8):
+    if any(data.startswith(bom) for bom, name in _BOMS if name != "utf-8"):
         return False
-    labels = [label for label in (declared, sniff_meta_charset(data)) if label]
-    return all(_codec(label) == "utf-8" for label in labels)
+    return all(codec == "utf-8" for _, _, codec in _declarations(data, declared))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,19 +229,8 @@ _HIDING_CLASS_HINT = re.compile("hid|sr-only|screen-reader|invisible|d-none|offs
 
 
 # Pages repeat the same few hundred class attributes; the answer for each is remembered.
-_CLASS_VERDICTS: dict[str, bool] = {}
-
-
+@lru_cache(maxsize=8192)
 def _class_hides(value: str) -> bool:
-    known = _CLASS_VERDICTS.get(value)
-    if known is None:
-        if len(_CLASS_VERDICTS) >= 20_000:
-            _CLASS_VERDICTS.clear()
-        known = _CLASS_VERDICTS[value] = _tokens_hide(value)
-    return known
-
-
-def _tokens_hide(value: str) -> bool:
     if not _HIDING_CLASS_HINT.search(value):
         return False
     tokens = value.split()

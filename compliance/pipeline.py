@@ -26,7 +26,7 @@ from .errors import PageError
 from .model import PageResult, Target
 from .page import Page
 from .rules import RuleBook, load_rulebook
-from .sources import is_remote, read_bytes
+from .sources import is_blank, is_remote, read_bytes
 
 if TYPE_CHECKING:  # fetching pulls in requests; a local draft check does not pay for it
     from .evidence import EvidenceBlob, EvidenceRef, EvidenceWriter
@@ -97,13 +97,11 @@ def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict
 def _judge_file_in_worker(target: Target) -> tuple[PageResult, None, str | None, str]:
     """Read, hash and judge a local file in the worker: the bytes never cross the pipe."""
     assert _WORKER_BOOK is not None
-    when = _now()
-    try:
-        data, url = read_bytes(target)
-    except PageError as exc:
-        return PageResult(target, "error", error=str(exc)), None, None, ""
-    return (judge_bytes(_WORKER_BOOK, target, data, url, {}, None), None,
-            hashlib.sha256(data).hexdigest(), when)
+    read = Pipeline.read_local(target)
+    if read.data is None:
+        return PageResult(target, "error", error=str(read.error)), None, None, ""
+    return (judge_bytes(_WORKER_BOOK, target, read.data, read.url, {}, None), None,
+            read.sha256, read.fetched_at)
 
 
 def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
@@ -165,7 +163,7 @@ class Pipeline:
         if not is_remote(target.location):
             if self._offload and target.location != "-":
                 return _Acquired(None, None, in_worker=True)
-            return self._read_local(target)
+            return self.read_local(target)
         from .fetch import FetchError
 
         try:
@@ -176,7 +174,7 @@ class Pipeline:
         else:
             acquired = _Acquired(fetched.body, fetched.final_url, fetched.headers,
                                  fetched.charset, fetched.hops, fetched.fetched_at)
-        if self._offload and acquired.data is not None and not _blank(acquired.data):
+        if self._offload and acquired.data is not None and not is_blank(acquired.data):
             return acquired  # a worker process will hash it and write its evidence
         if self.evidence is not None:
             from .evidence import build_records
@@ -190,7 +188,8 @@ class Pipeline:
         return acquired
 
     @staticmethod
-    def _read_local(target: Target) -> _Acquired:
+    def read_local(target: Target) -> _Acquired:
+        """A local file's bytes, its file:// URL, when it was read and its SHA-256."""
         when = _now()
         try:
             data, url = read_bytes(target)
@@ -284,7 +283,7 @@ class Pipeline:
             error = acquired.error or PageError("nothing was read")
             result = PageResult(target, "error", error=str(error), url=acquired.url)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
-        if _blank(acquired.data):
+        if is_blank(acquired.data):
             result = PageResult(target, "error", error=f"{target.location}: the page is empty",
                                 url=acquired.url)
             return Outcome(job.index, self._stamp(result, acquired, ref), ref)
@@ -320,11 +319,6 @@ class Pipeline:
         elif acquired.sha256 and acquired.fetched_at:
             fetch["evidence"] = {"sha256": acquired.sha256, "fetched_at": acquired.fetched_at}
         return replace(result, fetch=fetch or None)
-
-
-def _blank(data: bytes) -> bool:
-    # Not ``data.strip()``: that copies the whole page to learn that it is not empty.
-    return not data or data.isspace()
 
 
 def _now() -> str:

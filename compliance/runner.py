@@ -400,13 +400,9 @@ REPORT_FILES = {"report.json": "json", "index.html": "html", "junit.xml": "junit
 
 
 def write_reports(folder: Path, results: Iterable[PageResult], context: ReportContext,
-                  by_partner: Mapping[str, Iterable[PageResult]] | None = None) -> None:
+                  by_partner: Mapping[str, Iterable[PageResult]]) -> None:
     """Every format into ``folder``, each file written atomically, plus one Markdown summary
-    per partner under ``summaries/``.
-
-    ``by_partner`` gives each partner's results directly; without it each summary filters the
-    whole run, which costs a pass over every result per partner.
-    """
+    per partner under ``summaries/`` from that partner's results (``by_partner``)."""
     from .formatters import FORMATTERS
 
     for name, kind in REPORT_FILES.items():
@@ -414,12 +410,6 @@ def write_reports(folder: Path, results: Iterable[PageResult], context: ReportCo
             FORMATTERS[kind].render(results, cast(TextIO, handle), context)
     summaries = folder / "summaries"
     summaries.mkdir(exist_ok=True)
-    if by_partner is None:
-        def only(partner: str) -> Iterator[PageResult]:
-            return (r for r in results if r.target.partner == partner)
-
-        by_partner = {partner: Replay(functools.partial(only, partner))
-                      for partner in {r.target.partner for r in results}}
     for partner in sorted(by_partner):
         with atomic_open(summaries / f"{partner}.md") as handle:
             FORMATTERS["markdown"].render(by_partner[partner], cast(TextIO, handle), context)

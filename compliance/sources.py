@@ -22,6 +22,12 @@ def is_remote(location: str) -> bool:
     return location.lower().startswith(("http://", "https://"))
 
 
+def is_blank(data: bytes) -> bool:
+    """Empty or white space only. Not ``data.strip()``: that copies the whole page to learn
+    that it is not empty."""
+    return not data or data.isspace()
+
+
 def local_path(location: str) -> Path:
     if location.lower().startswith("file:"):
         parts = urlsplit(location)
@@ -56,7 +62,7 @@ def read_bytes(target: Target) -> tuple[bytes, str | None]:
     if len(data) > MAX_LOCAL_BYTES:
         raise PageError(f"{location}: larger than {MAX_LOCAL_BYTES // (1024 * 1024)} MiB; "
                         "is this an HTML page?")
-    if not data or data.isspace():
+    if is_blank(data):
         raise PageError(f"{location}: the file is empty")
     return data, url
 

@@ -38,6 +38,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def drip(self, byte: bytes, content_type: str, every: float) -> None:
+        """A body that promises 100,000 bytes and sends one every ``every`` seconds, until the
+        client gives up or the server stops."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(100000):
+                if self.server.stopping.wait(every):
+                    break
+                self.wfile.write(byte)
+                self.wfile.flush()
+        except OSError:
+            pass
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         with self.server.lock:
@@ -45,15 +61,8 @@ class Handler(BaseHTTPRequestHandler):
             hits = self.server.hits[self.path]
             self.server.seen_headers.append((path, dict(self.headers.items())))
         if path == "/robots.txt":
-            if self.server.robots_drip:  # one byte every half second, never finishing
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", "10000")
-                self.end_headers()
-                while not self.server.stopping.wait(0.5):
-                    self.wfile.write(b"#")
-                    self.wfile.flush()
-                return None
+            if self.server.robots_drip:
+                return self.drip(b"#", "text/plain", every=0.5)
             return self.send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path.startswith("/ok") or path.startswith("/private/") or path.startswith("/page/"):
             return self.send(200, PAGE)
@@ -117,19 +126,7 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return None
         if path == "/drip":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            try:
-                for _ in range(100000):
-                    if self.server.stopping.wait(0.2):
-                        break
-                    self.wfile.write(b"<")
-                    self.wfile.flush()
-            except OSError:
-                pass
-            return None
+            return self.drip(b"<", "text/html", every=0.2)
         if path == "/header-drip":
             # The status line and headers, one byte at a time: no read timeout ever fires.
             try:
