@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .engine import judge_page
 from .errors import PageError
@@ -65,6 +65,16 @@ class _Acquired:
 
 # -- the worker-process side -----------------------------------------------------------------
 
+
+class _Judged(NamedTuple):
+    """What a worker sends back for one page."""
+
+    result: PageResult
+    evidence: EvidenceBlob | None
+    sha256: str | None
+    read_at: str | None = None
+    """When the worker read a local file itself; fetched pages keep their fetch time."""
+
 _WORKER_BOOK: RuleBook | None = None
 
 
@@ -80,8 +90,7 @@ def _init_worker(rules_root: str, book: RuleBook | None) -> None:
 
 def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict[str, str],
                      charset: str | None, hops: list[Hop] | None, fetched_at: str,
-                     secret_headers: frozenset[str]
-                     ) -> tuple[PageResult, EvidenceBlob | None, str, None]:
+                     secret_headers: frozenset[str]) -> _Judged:
     """Judge a page and, when ``hops`` are given, serialise its evidence: both are CPU work
     that would otherwise queue behind the fetching in the main process."""
     assert _WORKER_BOOK is not None
@@ -91,17 +100,17 @@ def _judge_in_worker(target: Target, data: bytes, url: str | None, headers: dict
 
         blob = build_records(hops, fetched_at, secret_headers)
     digest = blob.sha256 if blob is not None else hashlib.sha256(data).hexdigest()
-    return judge_bytes(_WORKER_BOOK, target, data, url, headers, charset), blob, digest, None
+    return _Judged(judge_bytes(_WORKER_BOOK, target, data, url, headers, charset), blob, digest)
 
 
-def _judge_file_in_worker(target: Target) -> tuple[PageResult, None, str | None, str]:
+def _judge_file_in_worker(target: Target) -> _Judged:
     """Read, hash and judge a local file in the worker: the bytes never cross the pipe."""
     assert _WORKER_BOOK is not None
     read = Pipeline.read_local(target)
     if read.data is None:
-        return PageResult(target, "error", error=str(read.error)), None, None, ""
-    return (judge_bytes(_WORKER_BOOK, target, read.data, read.url, {}, None), None,
-            read.sha256, read.fetched_at)
+        return _Judged(PageResult(target, "error", error=str(read.error)), None, None)
+    return _Judged(judge_bytes(_WORKER_BOOK, target, read.data, read.url, {}, None), None,
+                   read.sha256, read.fetched_at)
 
 
 def judge_bytes(book: RuleBook, target: Target, data: bytes, url: str | None,
@@ -248,11 +257,13 @@ class Pipeline:
                         outcome = self._after_fetch(job, acquired, procs, judging, completed)
                     else:
                         job, acquired, ref = judging.pop(future)
-                        result, blob, acquired.sha256, read_at = future.result()
-                        acquired.fetched_at = read_at or acquired.fetched_at
-                        if blob is not None and self.evidence is not None:
-                            ref = self.evidence.append(blob)
-                        outcome = Outcome(job.index, self._stamp(result, acquired, ref), ref)
+                        judged: _Judged = future.result()
+                        acquired.sha256 = judged.sha256
+                        acquired.fetched_at = judged.read_at or acquired.fetched_at
+                        if judged.evidence is not None and self.evidence is not None:
+                            ref = self.evidence.append(judged.evidence)
+                        outcome = Outcome(job.index, self._stamp(judged.result, acquired, ref),
+                                          ref)
                     if outcome is not None:
                         ready[outcome.index] = outcome
                         if on_outcome is not None:

@@ -119,6 +119,9 @@ def _links_elsewhere(href: str) -> bool:
     return "/attachment/" not in path and "attachment_id" not in href
 
 
+_PX_LENGTH = re.compile(r"(?:^|\s)(\d+(?:\.\d+)?)px$")
+
+
 def _shown_smaller_than(img: Element, limit: int) -> bool:
     """Whether the ``sizes`` attribute says the image is always drawn below ``limit`` pixels
     wide, as responsive avatars and icons are (``sizes="40px"``)."""
@@ -130,8 +133,6 @@ def _shown_smaller_than(img: Element, limit: int) -> bool:
         widths.append(float(match.group(1)))
     return bool(widths) and max(widths) < limit
 
-
-_PX_LENGTH = re.compile(r"(?:^|\s)(\d+(?:\.\d+)?)px$")
 
 
 def _photo_sized(img: Element) -> bool:
