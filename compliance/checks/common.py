@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Callable
+from functools import lru_cache
 
 from ..model import Rule
 from ..page import Page
@@ -15,8 +16,10 @@ PLACEHOLDERS = ("publisher", "original_url", "title", "author")
 REGEX_TIMEOUT = 2.0
 
 
-def template_fields(template: str) -> list[str]:
-    """The placeholder names in ``template``; ValueError for anything but known plain names."""
+@lru_cache(maxsize=256)
+def template_fields(template: str) -> tuple[str, ...]:
+    """The placeholder names in ``template``; ValueError for anything but known plain names.
+    Remembered: every page asks again for the same few templates of its rules."""
     names: list[str] = []
     for _, name, spec, conversion in string.Formatter().parse(template):
         if name is None:
@@ -28,7 +31,7 @@ def template_fields(template: str) -> list[str]:
                 + " (write {{ and }} for literal braces)"
             )
         names.append(name)
-    return names
+    return tuple(names)
 
 
 def placeholder_values(page: Page, rule: Rule) -> dict[str, list[str]]:
